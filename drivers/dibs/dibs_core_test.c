@@ -1,0 +1,1236 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for the DIBS core, driven through a fake device driver and
+ * fake clients defined here.
+ *
+ * The registries are global, so devices or clients of other built-in code
+ * may exist while these tests run; the tests only count what happens to
+ * their own fake devices and never assume how many client slots are free.
+ */
+
+#include <kunit/test.h>
+#include <linux/atomic.h>
+#include <linux/delay.h>
+#include <linux/dibs.h>
+#include <linux/jiffies.h>
+#include <linux/kthread.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+
+#include "dibs_core.h"
+
+#define FAKE_MAX_DMBS		16
+#define FAKE_FABRIC_ID		0x1234
+#define NR_TEST_CLIENTS		(MAX_DIBS_CLIENTS + 1)
+#define TEST_CLIENT_DMBS	4
+#define LOG_SIZE		64
+#define RACE_ROUNDS		100
+#define RACE_THREADS		2
+
+/* ---- the fake device driver ---- */
+
+static int fake_max_dmbs_value = FAKE_MAX_DMBS;
+
+static u16 fake_get_fabric_id(struct dibs_dev *dev)
+{
+	return FAKE_FABRIC_ID;
+}
+
+static int fake_query_remote_gid(struct dibs_dev *dev, const uuid_t *rgid,
+				 u32 vid_valid, u32 vid)
+{
+	return uuid_equal(rgid, &dev->gid) ? 0 : -ENETUNREACH;
+}
+
+static int fake_max_dmbs(void)
+{
+	return fake_max_dmbs_value;
+}
+
+/* DMB n gets token n + 1; no memory is involved. */
+static int fake_register_dmb(struct dibs_dev *dev, struct dibs_dmb *dmb,
+			     struct dibs_client *client)
+{
+	int ret;
+
+	ret = dibs_dmb_set_owner(dev, dmb->idx, client);
+	if (!ret)
+		dmb->dmb_tok = dmb->idx + 1;
+	return ret;
+}
+
+static int fake_unregister_dmb(struct dibs_dev *dev, struct dibs_dmb *dmb)
+{
+	return dibs_dmb_clear_owner(dev, dmb->idx);
+}
+
+static int fake_move_data(struct dibs_dev *dev, u64 dmb_tok, unsigned int idx,
+			  bool sf, unsigned int offset, void *data,
+			  unsigned int size)
+{
+	if (!dmb_tok || dmb_tok > FAKE_MAX_DMBS)
+		return -EINVAL;
+	return sf ? dibs_handle_irq(dev, dmb_tok - 1, BIT(idx)) : 0;
+}
+
+static int fake_vlan_id(struct dibs_dev *dev, u64 vlan_id)
+{
+	return 0;
+}
+
+static int fake_signal_event(struct dibs_dev *dev, const uuid_t *rgid,
+			     u32 trigger_irq, u32 event_code, u64 info)
+{
+	return 0;
+}
+
+static int fake_support_mmapped_rdmb(struct dibs_dev *dev)
+{
+	return 0;
+}
+
+static int fake_attach_dmb(struct dibs_dev *dev, struct dibs_dmb *dmb)
+{
+	return -EOPNOTSUPP;
+}
+
+static int fake_detach_dmb(struct dibs_dev *dev, u64 token)
+{
+	return -EOPNOTSUPP;
+}
+
+enum fake_op {
+	OP_FABRIC	= BIT(0),
+	OP_QUERY	= BIT(1),
+	OP_MAX_DMBS	= BIT(2),
+	OP_REGISTER	= BIT(3),
+	OP_UNREGISTER	= BIT(4),
+	OP_MOVE		= BIT(5),
+	OP_ADD_VLAN	= BIT(6),
+	OP_DEL_VLAN	= BIT(7),
+	OP_SIGNAL	= BIT(8),
+	OP_MMAPPED	= BIT(9),
+	OP_ATTACH	= BIT(10),
+	OP_DETACH	= BIT(11),
+};
+
+#define OPS_MANDATORY	(OP_FABRIC | OP_QUERY | OP_MAX_DMBS | OP_REGISTER | \
+			 OP_UNREGISTER | OP_MOVE)
+#define OPS_VLAN	(OP_ADD_VLAN | OP_DEL_VLAN)
+#define OPS_ZERO_COPY	(OP_MMAPPED | OP_ATTACH | OP_DETACH)
+
+static void fake_build_ops(struct dibs_dev_ops *ops, unsigned long present)
+{
+	memset(ops, 0, sizeof(*ops));
+	if (present & OP_FABRIC)
+		ops->get_fabric_id = fake_get_fabric_id;
+	if (present & OP_QUERY)
+		ops->query_remote_gid = fake_query_remote_gid;
+	if (present & OP_MAX_DMBS)
+		ops->max_dmbs = fake_max_dmbs;
+	if (present & OP_REGISTER)
+		ops->register_dmb = fake_register_dmb;
+	if (present & OP_UNREGISTER)
+		ops->unregister_dmb = fake_unregister_dmb;
+	if (present & OP_MOVE)
+		ops->move_data = fake_move_data;
+	if (present & OP_ADD_VLAN)
+		ops->add_vlan_id = fake_vlan_id;
+	if (present & OP_DEL_VLAN)
+		ops->del_vlan_id = fake_vlan_id;
+	if (present & OP_SIGNAL)
+		ops->signal_event = fake_signal_event;
+	if (present & OP_MMAPPED)
+		ops->support_mmapped_rdmb = fake_support_mmapped_rdmb;
+	if (present & OP_ATTACH)
+		ops->attach_dmb = fake_attach_dmb;
+	if (present & OP_DETACH)
+		ops->detach_dmb = fake_detach_dmb;
+}
+
+/* Every fake device is recognised by this driver-private marker. */
+static const char fake_drv_marker[] = "dibs-core-test";
+
+static bool is_fake(struct dibs_dev *dev)
+{
+	return dev->drv_priv == fake_drv_marker;
+}
+
+KUNIT_DEFINE_ACTION_WRAPPER(put_device_action, put_device, struct device *);
+
+static void fake_dev_del_action(void *data)
+{
+	struct dibs_dev *dibs = data;
+	struct dibs_core_dev *core = container_of(dibs, struct dibs_core_dev,
+						  dibs);
+
+	if (core->state == DIBS_DEV_ADDED)
+		dibs_dev_del(dibs);
+}
+
+/* A device with all ops but without the optional ones, not yet added. */
+static struct dibs_dev *fake_dev_alloc(struct kunit *test, const char *name,
+				       u8 gid_seed)
+{
+	struct dibs_dev_ops *ops;
+	struct dibs_dev *dibs;
+	int i, ret;
+
+	ops = kunit_kzalloc(test, sizeof(*ops), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ops);
+	fake_build_ops(ops, OPS_MANDATORY);
+
+	dibs = dibs_dev_alloc();
+	KUNIT_ASSERT_NOT_NULL(test, dibs);
+	ret = kunit_add_action_or_reset(test, put_device_action, &dibs->dev);
+	KUNIT_ASSERT_EQ(test, 0, ret);
+	dibs->ops = ops;
+	dibs->drv_priv = (void *)fake_drv_marker;
+	for (i = 0; i < sizeof(dibs->gid.b); i++)
+		dibs->gid.b[i] = gid_seed + i;
+	KUNIT_ASSERT_EQ(test, 0, dev_set_name(&dibs->dev, "%s", name));
+	return dibs;
+}
+
+static struct dibs_dev *fake_dev_add(struct kunit *test, const char *name,
+				     u8 gid_seed)
+{
+	struct dibs_dev *dibs = fake_dev_alloc(test, name, gid_seed);
+
+	KUNIT_ASSERT_EQ(test, 0, dibs_dev_add(dibs));
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, fake_dev_del_action,
+						  dibs));
+	return dibs;
+}
+
+/* ---- the fake clients ---- */
+
+struct test_dmb {
+	struct dibs_dev *dev;
+	struct dibs_dmb dmb;
+	bool registered;
+};
+
+struct test_client {
+	struct dibs_client client;
+	atomic_t add_calls;
+	atomic_t del_calls;
+	atomic_t irq_calls;
+	atomic_t event_calls;
+	/* handler calls outside add_dev() .. del_dev() */
+	atomic_t late_calls;
+	spinlock_t lock;	/* protects the last_* fields */
+	unsigned int last_idx;
+	u16 last_mask;
+	struct dibs_event last_event;
+	/* time each handler spends, to widen race windows */
+	unsigned int dwell_us;
+	/* leave DMBs registered in del_dev(), as a buggy client would */
+	bool keep_dmbs;
+	/* try to register a DMB from del_dev(); the result goes here */
+	bool register_in_del;
+	int register_in_del_ret;
+	struct test_dmb dmbs[TEST_CLIENT_DMBS];
+};
+
+static struct test_client test_clients[NR_TEST_CLIENTS];
+
+/* Order of add_dev()/del_dev() calls on fake devices, across clients. */
+struct call_record {
+	char op;
+	int client;
+	struct dibs_dev *dev;
+};
+
+static DEFINE_SPINLOCK(call_log_lock);
+static struct call_record call_log[LOG_SIZE];
+static unsigned int call_log_len;
+
+static void log_call(char op, struct test_client *tc, struct dibs_dev *dev)
+{
+	spin_lock(&call_log_lock);
+	if (call_log_len < LOG_SIZE)
+		call_log[call_log_len++] = (struct call_record){
+			.op = op, .client = tc - test_clients, .dev = dev,
+		};
+	spin_unlock(&call_log_lock);
+}
+
+static int test_dmb_unregister(struct test_dmb *td)
+{
+	int ret;
+
+	if (!td->registered)
+		return -ENOENT;
+	ret = td->dev->ops->unregister_dmb(td->dev, &td->dmb);
+	if (!ret)
+		td->registered = false;
+	return ret;
+}
+
+static void tc_add_dev(struct test_client *tc, struct dibs_dev *dev)
+{
+	if (!is_fake(dev))
+		return;
+	atomic_inc(&tc->add_calls);
+	log_call('a', tc, dev);
+	WRITE_ONCE(dev->priv[tc->client.id], tc);
+}
+
+static void tc_del_dev(struct test_client *tc, struct dibs_dev *dev)
+{
+	struct dibs_dmb dmb = { .idx = FAKE_MAX_DMBS - 1 };
+	int i;
+
+	if (!is_fake(dev))
+		return;
+	WRITE_ONCE(dev->priv[tc->client.id], NULL);
+	atomic_inc(&tc->del_calls);
+	log_call('d', tc, dev);
+
+	if (tc->register_in_del)
+		tc->register_in_del_ret =
+			dev->ops->register_dmb(dev, &dmb, &tc->client);
+	if (tc->keep_dmbs)
+		return;
+	for (i = 0; i < TEST_CLIENT_DMBS; i++)
+		if (tc->dmbs[i].dev == dev)
+			test_dmb_unregister(&tc->dmbs[i]);
+}
+
+/*
+ * A handler must only run between add_dev() (which sets the private data)
+ * and del_dev() (which clears it first): check at entry and, after dwelling
+ * to give a racing del_dev() a chance, at exit.
+ */
+static void tc_check_attached(struct test_client *tc, struct dibs_dev *dev)
+{
+	if (READ_ONCE(dev->priv[tc->client.id]) != tc)
+		atomic_inc(&tc->late_calls);
+	if (!tc->dwell_us)
+		return;
+	udelay(tc->dwell_us);
+	if (READ_ONCE(dev->priv[tc->client.id]) != tc)
+		atomic_inc(&tc->late_calls);
+}
+
+static void tc_handle_irq(struct test_client *tc, struct dibs_dev *dev,
+			  unsigned int idx, u16 mask)
+{
+	unsigned long flags;
+
+	if (!is_fake(dev))
+		return;
+	tc_check_attached(tc, dev);
+	spin_lock_irqsave(&tc->lock, flags);
+	tc->last_idx = idx;
+	tc->last_mask = mask;
+	spin_unlock_irqrestore(&tc->lock, flags);
+	atomic_inc(&tc->irq_calls);
+}
+
+static void tc_handle_event(struct test_client *tc, struct dibs_dev *dev,
+			    const struct dibs_event *event)
+{
+	unsigned long flags;
+
+	if (!is_fake(dev))
+		return;
+	tc_check_attached(tc, dev);
+	spin_lock_irqsave(&tc->lock, flags);
+	tc->last_event = *event;
+	spin_unlock_irqrestore(&tc->lock, flags);
+	atomic_inc(&tc->event_calls);
+}
+
+#define DEFINE_TEST_CLIENT(n)						\
+static struct test_client *const tc##n = &test_clients[n];		\
+static void tc##n##_add_dev(struct dibs_dev *dev)			\
+{									\
+	tc_add_dev(tc##n, dev);						\
+}									\
+static void tc##n##_del_dev(struct dibs_dev *dev)			\
+{									\
+	tc_del_dev(tc##n, dev);						\
+}									\
+static void tc##n##_handle_irq(struct dibs_dev *dev, unsigned int idx,	\
+			       u16 mask)				\
+{									\
+	tc_handle_irq(tc##n, dev, idx, mask);				\
+}									\
+static void tc##n##_handle_event(struct dibs_dev *dev,			\
+				 const struct dibs_event *event)	\
+{									\
+	tc_handle_event(tc##n, dev, event);				\
+}									\
+static const struct dibs_client_ops tc##n##_ops = {			\
+	.add_dev = tc##n##_add_dev,					\
+	.del_dev = tc##n##_del_dev,					\
+	.handle_irq = tc##n##_handle_irq,				\
+	.handle_event = tc##n##_handle_event,				\
+}
+
+DEFINE_TEST_CLIENT(0);
+DEFINE_TEST_CLIENT(1);
+DEFINE_TEST_CLIENT(2);
+DEFINE_TEST_CLIENT(3);
+DEFINE_TEST_CLIENT(4);
+DEFINE_TEST_CLIENT(5);
+DEFINE_TEST_CLIENT(6);
+DEFINE_TEST_CLIENT(7);
+DEFINE_TEST_CLIENT(8);
+
+static const struct dibs_client_ops *const test_client_ops[NR_TEST_CLIENTS] = {
+	&tc0_ops, &tc1_ops, &tc2_ops, &tc3_ops, &tc4_ops,
+	&tc5_ops, &tc6_ops, &tc7_ops, &tc8_ops,
+};
+
+static void tc_unregister_action(void *data)
+{
+	dibs_unregister_client(data);
+}
+
+/* Register @tc, to be unregistered at the end of the test if still needed. */
+static int tc_register(struct kunit *test, struct test_client *tc)
+{
+	int ret = dibs_register_client(&tc->client);
+
+	if (!ret)
+		KUNIT_EXPECT_EQ(test, 0,
+				kunit_add_action_or_reset(test,
+							  tc_unregister_action,
+							  &tc->client));
+	return ret;
+}
+
+static void test_dmb_unregister_action(void *data)
+{
+	test_dmb_unregister(data);
+}
+
+/* Register DMB @idx of @tc on @dev through the fake driver. */
+static int tc_register_dmb(struct kunit *test, struct test_client *tc,
+			   struct dibs_dev *dev, unsigned int idx)
+{
+	struct test_dmb *td = NULL;
+	int i, ret;
+
+	for (i = 0; i < TEST_CLIENT_DMBS; i++) {
+		if (!tc->dmbs[i].registered) {
+			td = &tc->dmbs[i];
+			break;
+		}
+	}
+	KUNIT_ASSERT_NOT_NULL(test, td);
+
+	*td = (struct test_dmb){ .dev = dev, .dmb = { .idx = idx } };
+	ret = dev->ops->register_dmb(dev, &td->dmb, &tc->client);
+	if (ret)
+		return ret;
+	td->registered = true;
+	KUNIT_EXPECT_EQ(test, 0,
+			kunit_add_action_or_reset(test,
+						  test_dmb_unregister_action,
+						  td));
+	return 0;
+}
+
+static struct test_dmb *tc_find_dmb(struct test_client *tc,
+				    struct dibs_dev *dev, unsigned int idx)
+{
+	int i;
+
+	for (i = 0; i < TEST_CLIENT_DMBS; i++)
+		if (tc->dmbs[i].registered && tc->dmbs[i].dev == dev &&
+		    tc->dmbs[i].dmb.idx == idx)
+			return &tc->dmbs[i];
+	return NULL;
+}
+
+static int dibs_test_init(struct kunit *test)
+{
+	int i;
+
+	fake_max_dmbs_value = FAKE_MAX_DMBS;
+	for (i = 0; i < NR_TEST_CLIENTS; i++) {
+		memset(&test_clients[i], 0, sizeof(test_clients[i]));
+		spin_lock_init(&test_clients[i].lock);
+		test_clients[i].client.name = "dibs-core-test";
+		test_clients[i].client.ops = test_client_ops[i];
+	}
+	call_log_len = 0;
+	return 0;
+}
+
+/* ---- client registry ---- */
+
+static void dibs_test_register_assigns_distinct_ids(struct kunit *test)
+{
+	struct test_client *a = &test_clients[0], *b = &test_clients[1];
+
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, a));
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, b));
+	KUNIT_EXPECT_LT(test, a->client.id, MAX_DIBS_CLIENTS);
+	KUNIT_EXPECT_LT(test, b->client.id, MAX_DIBS_CLIENTS);
+	KUNIT_EXPECT_NE(test, a->client.id, b->client.id);
+}
+
+static void dibs_test_register_beyond_max_fails(struct kunit *test)
+{
+	struct dibs_dev *dibs;
+	int i, registered = 0, ret = 0;
+
+	for (i = 0; i < NR_TEST_CLIENTS; i++) {
+		ret = tc_register(test, &test_clients[i]);
+		if (ret)
+			break;
+		registered++;
+	}
+	KUNIT_EXPECT_EQ(test, ret, -ENOSPC);
+	KUNIT_EXPECT_GE(test, registered, 1);
+	KUNIT_EXPECT_LE(test, registered, MAX_DIBS_CLIENTS);
+
+	/* The refused client is not half registered: it sees no device. */
+	dibs = fake_dev_add(test, "fake0", 1);
+	KUNIT_EXPECT_EQ(test, 0, atomic_read(&test_clients[registered].add_calls));
+	KUNIT_EXPECT_EQ(test, 1, atomic_read(&test_clients[0].add_calls));
+	KUNIT_EXPECT_EQ(test, -ENOENT,
+			dibs_unregister_client(&test_clients[registered].client));
+	KUNIT_EXPECT_NOT_NULL(test, dibs);
+}
+
+static void dibs_test_id_reused_after_unregister(struct kunit *test)
+{
+	struct test_client *a = &test_clients[0], *b = &test_clients[1];
+	u8 id;
+
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, a));
+	id = a->client.id;
+	KUNIT_ASSERT_EQ(test, 0, dibs_unregister_client(&a->client));
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, b));
+	KUNIT_EXPECT_EQ(test, b->client.id, id);
+}
+
+struct bad_client_case {
+	const char *name;
+	bool null_client;
+	bool null_ops;
+	bool no_add_dev;
+	bool no_del_dev;
+};
+
+static const struct bad_client_case bad_client_cases[] = {
+	{ .name = "NULL client", .null_client = true },
+	{ .name = "NULL ops", .null_ops = true },
+	{ .name = "no add_dev", .no_add_dev = true },
+	{ .name = "no del_dev", .no_del_dev = true },
+};
+
+static void bad_client_desc(const struct bad_client_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(bad_client, bad_client_cases, bad_client_desc);
+
+static void dibs_test_register_rejects_bad_client(struct kunit *test)
+{
+	const struct bad_client_case *c = test->param_value;
+	struct test_client *tc = &test_clients[0];
+	struct dibs_client_ops *ops;
+	struct dibs_client *client = &tc->client;
+
+	ops = kunit_kzalloc(test, sizeof(*ops), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ops);
+	*ops = *test_client_ops[0];
+	if (c->no_add_dev)
+		ops->add_dev = NULL;
+	if (c->no_del_dev)
+		ops->del_dev = NULL;
+	client->ops = c->null_ops ? NULL : ops;
+	if (c->null_client)
+		client = NULL;
+
+	fake_dev_add(test, "fake0", 1);
+	KUNIT_EXPECT_EQ(test, -EINVAL, dibs_register_client(client));
+	KUNIT_EXPECT_EQ(test, 0, atomic_read(&tc->add_calls));
+	/* No slot was taken: the same client registers fine once fixed. */
+	tc->client.ops = test_client_ops[0];
+	KUNIT_EXPECT_EQ(test, 0, tc_register(test, tc));
+	KUNIT_EXPECT_EQ(test, 1, atomic_read(&tc->add_calls));
+}
+
+static void dibs_test_register_twice_fails(struct kunit *test)
+{
+	struct test_client *tc = &test_clients[0];
+	u8 id;
+
+	fake_dev_add(test, "fake0", 1);
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, tc));
+	id = tc->client.id;
+	KUNIT_EXPECT_EQ(test, -EEXIST, dibs_register_client(&tc->client));
+	KUNIT_EXPECT_EQ(test, id, tc->client.id);
+	KUNIT_EXPECT_EQ(test, 1, atomic_read(&tc->add_calls));
+}
+
+static void dibs_test_unregister_unknown_fails(struct kunit *test)
+{
+	struct test_client *tc = &test_clients[0];
+
+	fake_dev_add(test, "fake0", 1);
+	KUNIT_EXPECT_EQ(test, -ENOENT, dibs_unregister_client(NULL));
+	KUNIT_EXPECT_EQ(test, -ENOENT, dibs_unregister_client(&tc->client));
+
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, tc));
+	KUNIT_EXPECT_EQ(test, 0, dibs_unregister_client(&tc->client));
+	KUNIT_EXPECT_EQ(test, -ENOENT, dibs_unregister_client(&tc->client));
+	KUNIT_EXPECT_EQ(test, 1, atomic_read(&tc->del_calls));
+}
+
+/* ---- add_dev()/del_dev() replay and order ---- */
+
+static void dibs_test_add_dev_replayed_in_device_order(struct kunit *test)
+{
+	struct test_client *tc = &test_clients[0];
+	struct dibs_dev *d0, *d1, *d2;
+
+	d0 = fake_dev_add(test, "fake0", 1);
+	d1 = fake_dev_add(test, "fake1", 2);
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, tc));
+	d2 = fake_dev_add(test, "fake2", 3);
+
+	KUNIT_ASSERT_EQ(test, 3, call_log_len);
+	KUNIT_EXPECT_PTR_EQ(test, call_log[0].dev, d0);
+	KUNIT_EXPECT_PTR_EQ(test, call_log[1].dev, d1);
+	KUNIT_EXPECT_PTR_EQ(test, call_log[2].dev, d2);
+	KUNIT_EXPECT_EQ(test, 'a', call_log[0].op);
+	KUNIT_EXPECT_EQ(test, 'a', call_log[2].op);
+	KUNIT_EXPECT_PTR_EQ(test, tc, dibs_get_priv(d1, &tc->client));
+}
+
+static void dibs_test_del_dev_on_unregister_newest_first(struct kunit *test)
+{
+	struct test_client *tc = &test_clients[0];
+	struct dibs_dev *d0, *d1;
+
+	d0 = fake_dev_add(test, "fake0", 1);
+	d1 = fake_dev_add(test, "fake1", 2);
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, tc));
+	KUNIT_ASSERT_EQ(test, 0, dibs_unregister_client(&tc->client));
+
+	KUNIT_ASSERT_EQ(test, 4, call_log_len);
+	KUNIT_EXPECT_EQ(test, 'd', call_log[2].op);
+	KUNIT_EXPECT_PTR_EQ(test, call_log[2].dev, d1);
+	KUNIT_EXPECT_EQ(test, 'd', call_log[3].op);
+	KUNIT_EXPECT_PTR_EQ(test, call_log[3].dev, d0);
+	KUNIT_EXPECT_NULL(test, d0->priv[tc->client.id]);
+}
+
+static void dibs_test_new_device_reaches_every_client(struct kunit *test)
+{
+	struct test_client *a = &test_clients[0], *b = &test_clients[1];
+	struct dibs_dev *dibs;
+
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, a));
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, b));
+	dibs = fake_dev_add(test, "fake0", 1);
+
+	KUNIT_EXPECT_EQ(test, 1, atomic_read(&a->add_calls));
+	KUNIT_EXPECT_EQ(test, 1, atomic_read(&b->add_calls));
+	KUNIT_EXPECT_PTR_EQ(test, a, dibs_get_priv(dibs, &a->client));
+	KUNIT_EXPECT_PTR_EQ(test, b, dibs_get_priv(dibs, &b->client));
+}
+
+static void dibs_test_dev_del_reaches_every_client(struct kunit *test)
+{
+	struct test_client *a = &test_clients[0], *b = &test_clients[1];
+	struct dibs_dev *d0, *d1;
+
+	d0 = fake_dev_add(test, "fake0", 1);
+	d1 = fake_dev_add(test, "fake1", 2);
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, a));
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, b));
+
+	dibs_dev_del(d0);
+	KUNIT_EXPECT_EQ(test, 1, atomic_read(&a->del_calls));
+	KUNIT_EXPECT_EQ(test, 1, atomic_read(&b->del_calls));
+	KUNIT_EXPECT_NULL(test, d0->priv[a->client.id]);
+	KUNIT_EXPECT_NULL(test, d0->priv[b->client.id]);
+	KUNIT_EXPECT_FALSE(test, device_is_registered(&d0->dev));
+
+	/* The other device is untouched; unregistering visits only it. */
+	KUNIT_EXPECT_PTR_EQ(test, a, dibs_get_priv(d1, &a->client));
+	KUNIT_ASSERT_EQ(test, 0, dibs_unregister_client(&a->client));
+	KUNIT_EXPECT_EQ(test, 2, atomic_read(&a->del_calls));
+}
+
+static void dibs_test_dev_del_twice_is_harmless(struct kunit *test)
+{
+	struct test_client *tc = &test_clients[0];
+	struct dibs_dev *dibs;
+
+	dibs = fake_dev_add(test, "fake0", 1);
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, tc));
+	dibs_dev_del(dibs);
+	dibs_dev_del(dibs);
+	KUNIT_EXPECT_EQ(test, 1, atomic_read(&tc->del_calls));
+}
+
+/* ---- device validation ---- */
+
+struct dev_add_case {
+	const char *name;
+	unsigned long ops;
+	int max_dmbs;
+	bool null_ops;
+	bool null_gid;
+	bool no_name;
+};
+
+static const struct dev_add_case dev_add_cases[] = {
+	{ "NULL ops", OPS_MANDATORY, FAKE_MAX_DMBS, .null_ops = true },
+	{ "no get_fabric_id", OPS_MANDATORY & ~OP_FABRIC, FAKE_MAX_DMBS },
+	{ "no query_remote_gid", OPS_MANDATORY & ~OP_QUERY, FAKE_MAX_DMBS },
+	{ "no max_dmbs", OPS_MANDATORY & ~OP_MAX_DMBS, FAKE_MAX_DMBS },
+	{ "no register_dmb", OPS_MANDATORY & ~OP_REGISTER, FAKE_MAX_DMBS },
+	{ "no unregister_dmb", OPS_MANDATORY & ~OP_UNREGISTER, FAKE_MAX_DMBS },
+	{ "no move_data", OPS_MANDATORY & ~OP_MOVE, FAKE_MAX_DMBS },
+	{ "add_vlan_id only", OPS_MANDATORY | OP_ADD_VLAN, FAKE_MAX_DMBS },
+	{ "del_vlan_id only", OPS_MANDATORY | OP_DEL_VLAN, FAKE_MAX_DMBS },
+	{ "support_mmapped_rdmb only", OPS_MANDATORY | OP_MMAPPED,
+	  FAKE_MAX_DMBS },
+	{ "attach_dmb only", OPS_MANDATORY | OP_ATTACH, FAKE_MAX_DMBS },
+	{ "detach_dmb only", OPS_MANDATORY | OP_DETACH, FAKE_MAX_DMBS },
+	{ "zero-copy without detach", OPS_MANDATORY | OP_MMAPPED | OP_ATTACH,
+	  FAKE_MAX_DMBS },
+	{ "zero-copy without attach", OPS_MANDATORY | OP_MMAPPED | OP_DETACH,
+	  FAKE_MAX_DMBS },
+	{ "zero-copy without support", OPS_MANDATORY | OP_ATTACH | OP_DETACH,
+	  FAKE_MAX_DMBS },
+	{ "max_dmbs 0", OPS_MANDATORY, 0 },
+	{ "max_dmbs negative", OPS_MANDATORY, -1 },
+	{ "max_dmbs above limit", OPS_MANDATORY, DIBS_MAX_DMBS + 1 },
+	{ "null GID", OPS_MANDATORY, FAKE_MAX_DMBS, .null_gid = true },
+	{ "no name", OPS_MANDATORY, FAKE_MAX_DMBS, .no_name = true },
+};
+
+static void dev_add_desc(const struct dev_add_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(dev_add, dev_add_cases, dev_add_desc);
+
+static void dibs_test_dev_add_rejects_bad_device(struct kunit *test)
+{
+	const struct dev_add_case *c = test->param_value;
+	struct test_client *tc = &test_clients[0];
+	struct dibs_dev_ops *ops;
+	struct dibs_dev *dibs;
+	uuid_t gid;
+
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, tc));
+	dibs = fake_dev_alloc(test, "fake-bad", 1);
+	ops = (struct dibs_dev_ops *)dibs->ops;
+	gid = dibs->gid;
+	fake_build_ops(ops, c->ops);
+	fake_max_dmbs_value = c->max_dmbs;
+	if (c->null_ops)
+		dibs->ops = NULL;
+	if (c->null_gid)
+		dibs->gid = uuid_null;
+	if (c->no_name) {
+		kfree_const(dibs->dev.kobj.name);
+		dibs->dev.kobj.name = NULL;
+	}
+
+	KUNIT_EXPECT_EQ(test, -EINVAL, dibs_dev_add(dibs));
+	KUNIT_EXPECT_FALSE(test, device_is_registered(&dibs->dev));
+	KUNIT_EXPECT_EQ(test, 0, atomic_read(&tc->add_calls));
+
+	/* Nothing stuck: the repaired device is accepted. */
+	fake_build_ops(ops, OPS_MANDATORY | OPS_VLAN | OP_SIGNAL |
+		       OPS_ZERO_COPY);
+	fake_max_dmbs_value = FAKE_MAX_DMBS;
+	dibs->ops = ops;
+	dibs->gid = gid;
+	if (c->no_name)
+		KUNIT_ASSERT_EQ(test, 0, dev_set_name(&dibs->dev, "fake-bad"));
+	KUNIT_ASSERT_EQ(test, 0, dibs_dev_add(dibs));
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, fake_dev_del_action,
+						  dibs));
+	KUNIT_EXPECT_EQ(test, 1, atomic_read(&tc->add_calls));
+}
+
+static void dibs_test_dev_add_accepts_max_dmbs_limits(struct kunit *test)
+{
+	struct dibs_dev *dibs;
+
+	fake_max_dmbs_value = 1;
+	dibs = fake_dev_add(test, "fake-one", 1);
+	KUNIT_EXPECT_EQ(test, -EINVAL, dibs_handle_irq(dibs, 1, 1));
+
+	fake_max_dmbs_value = DIBS_MAX_DMBS;
+	dibs = fake_dev_add(test, "fake-max", 2);
+	KUNIT_EXPECT_EQ(test, -ENOENT,
+			dibs_handle_irq(dibs, DIBS_MAX_DMBS - 1, 1));
+	KUNIT_EXPECT_EQ(test, -EINVAL, dibs_handle_irq(dibs, DIBS_MAX_DMBS, 1));
+}
+
+static void dibs_test_dev_add_twice_fails(struct kunit *test)
+{
+	struct test_client *tc = &test_clients[0];
+	struct dibs_dev *dibs;
+
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, tc));
+	dibs = fake_dev_add(test, "fake0", 1);
+	KUNIT_EXPECT_EQ(test, -EINVAL, dibs_dev_add(dibs));
+	KUNIT_EXPECT_EQ(test, 1, atomic_read(&tc->add_calls));
+
+	dibs_dev_del(dibs);
+	KUNIT_EXPECT_EQ(test, -EINVAL, dibs_dev_add(dibs));
+	KUNIT_EXPECT_EQ(test, 1, atomic_read(&tc->add_calls));
+}
+
+/* ---- sysfs ---- */
+
+static ssize_t show_attr(struct kunit *test, struct dibs_dev *dibs,
+			 const char *name, char *buf)
+{
+	const struct attribute_group *const *groups = dibs->dev.class->dev_groups;
+	struct device_attribute *da;
+	struct attribute *const *attr;
+
+	for (; groups && *groups; groups++) {
+		for (attr = (*groups)->attrs; *attr; attr++) {
+			if (strcmp((*attr)->name, name))
+				continue;
+			KUNIT_EXPECT_EQ(test, 0444, (*attr)->mode);
+			da = container_of(*attr, struct device_attribute, attr);
+			KUNIT_EXPECT_NULL(test, da->store);
+			return da->show(&dibs->dev, da, buf);
+		}
+	}
+	KUNIT_FAIL(test, "no attribute %s", name);
+	return -ENOENT;
+}
+
+static void dibs_test_sysfs_attributes(struct kunit *test)
+{
+	static const char gid[] = "01020304-0506-0708-090a-0b0c0d0e0f10\n";
+	struct dibs_dev *dibs;
+	struct device *found;
+	char *buf;
+
+	buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	dibs = fake_dev_add(test, "fake0", 1);
+
+	KUNIT_EXPECT_EQ(test, strlen(gid), show_attr(test, dibs, "gid", buf));
+	KUNIT_EXPECT_STREQ(test, gid, buf);
+	KUNIT_EXPECT_EQ(test, 7, show_attr(test, dibs, "fabric_id", buf));
+	KUNIT_EXPECT_STREQ(test, "0x1234\n", buf);
+
+	KUNIT_EXPECT_STREQ(test, "dibs", dibs->dev.class->name);
+	found = class_find_device_by_name(dibs->dev.class, "fake0");
+	KUNIT_EXPECT_PTR_EQ(test, &dibs->dev, found);
+	put_device(found);
+}
+
+/* ---- dispatch ---- */
+
+static void dibs_test_irq_reaches_owner_only(struct kunit *test)
+{
+	struct test_client *a = &test_clients[0], *b = &test_clients[1];
+	struct dibs_dev *dibs;
+
+	dibs = fake_dev_add(test, "fake0", 1);
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, a));
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, b));
+	KUNIT_ASSERT_EQ(test, 0, tc_register_dmb(test, a, dibs, 3));
+	KUNIT_ASSERT_EQ(test, 0, tc_register_dmb(test, b, dibs, 5));
+
+	KUNIT_EXPECT_EQ(test, 0, dibs_handle_irq(dibs, 3, 0x8001));
+	KUNIT_EXPECT_EQ(test, 1, atomic_read(&a->irq_calls));
+	KUNIT_EXPECT_EQ(test, 3, a->last_idx);
+	KUNIT_EXPECT_EQ(test, 0x8001, a->last_mask);
+	KUNIT_EXPECT_EQ(test, 0, atomic_read(&b->irq_calls));
+
+	/* Through the driver: move_data() with a signal on DMB 5. */
+	KUNIT_EXPECT_EQ(test, 0, dibs->ops->move_data(dibs, 6, 2, true, 0,
+						      NULL, 0));
+	KUNIT_EXPECT_EQ(test, 1, atomic_read(&b->irq_calls));
+	KUNIT_EXPECT_EQ(test, 5, b->last_idx);
+	KUNIT_EXPECT_EQ(test, BIT(2), b->last_mask);
+	KUNIT_EXPECT_EQ(test, 1, atomic_read(&a->irq_calls));
+	KUNIT_EXPECT_EQ(test, 0, atomic_read(&a->late_calls));
+}
+
+static void dibs_test_irq_bad_index_is_dropped(struct kunit *test)
+{
+	struct test_client *tc = &test_clients[0];
+	struct dibs_dev *dibs, *unadded;
+
+	dibs = fake_dev_add(test, "fake0", 1);
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, tc));
+	KUNIT_ASSERT_EQ(test, 0, tc_register_dmb(test, tc, dibs, 0));
+
+	KUNIT_EXPECT_EQ(test, -EINVAL, dibs_handle_irq(dibs, FAKE_MAX_DMBS, 1));
+	KUNIT_EXPECT_EQ(test, -EINVAL, dibs_handle_irq(dibs, UINT_MAX, 1));
+	KUNIT_EXPECT_EQ(test, -ENOENT, dibs_handle_irq(dibs, 1, 1));
+	KUNIT_EXPECT_EQ(test, 0, atomic_read(&tc->irq_calls));
+
+	unadded = fake_dev_alloc(test, "fake1", 2);
+	KUNIT_EXPECT_EQ(test, -EINVAL, dibs_handle_irq(unadded, 0, 1));
+	dibs_handle_event(unadded, &(struct dibs_event){});
+	KUNIT_EXPECT_EQ(test, 0, atomic_read(&tc->event_calls));
+}
+
+static void dibs_test_irq_stops_at_unregister_dmb(struct kunit *test)
+{
+	struct test_client *tc = &test_clients[0];
+	struct dibs_dev *dibs;
+
+	dibs = fake_dev_add(test, "fake0", 1);
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, tc));
+	KUNIT_ASSERT_EQ(test, 0, tc_register_dmb(test, tc, dibs, 7));
+	KUNIT_EXPECT_EQ(test, 0, dibs_handle_irq(dibs, 7, 1));
+	KUNIT_ASSERT_EQ(test, 0,
+			test_dmb_unregister(tc_find_dmb(tc, dibs, 7)));
+	KUNIT_EXPECT_EQ(test, -ENOENT, dibs_handle_irq(dibs, 7, 1));
+	KUNIT_EXPECT_EQ(test, 1, atomic_read(&tc->irq_calls));
+}
+
+static void dibs_test_event_reaches_every_client(struct kunit *test)
+{
+	struct test_client *a = &test_clients[0], *b = &test_clients[1];
+	struct dibs_event event = {
+		.type = DIBS_SW_EVENT, .subtype = 0x83, .data = 0x1122334455667788,
+		.gid = UUID_INIT(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11),
+	};
+	struct dibs_dev *d0, *d1;
+
+	d0 = fake_dev_add(test, "fake0", 1);
+	d1 = fake_dev_add(test, "fake1", 2);
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, a));
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, b));
+
+	dibs_handle_event(d0, &event);
+	KUNIT_EXPECT_EQ(test, 1, atomic_read(&a->event_calls));
+	KUNIT_EXPECT_EQ(test, 1, atomic_read(&b->event_calls));
+	KUNIT_EXPECT_EQ(test, DIBS_SW_EVENT, a->last_event.type);
+	KUNIT_EXPECT_EQ(test, 0x83, b->last_event.subtype);
+	KUNIT_EXPECT_EQ(test, 0x1122334455667788, b->last_event.data);
+	KUNIT_EXPECT_TRUE(test, uuid_equal(&event.gid, &a->last_event.gid));
+
+	/* An unregistered client hears nothing more. */
+	KUNIT_ASSERT_EQ(test, 0, dibs_unregister_client(&a->client));
+	dibs_handle_event(d1, &event);
+	KUNIT_EXPECT_EQ(test, 1, atomic_read(&a->event_calls));
+	KUNIT_EXPECT_EQ(test, 2, atomic_read(&b->event_calls));
+}
+
+/* ---- DMB ownership ---- */
+
+static void dibs_test_unregister_busy_changes_nothing(struct kunit *test)
+{
+	struct test_client *tc = &test_clients[0];
+	struct dibs_dev *d0, *d1;
+
+	d0 = fake_dev_add(test, "fake0", 1);
+	d1 = fake_dev_add(test, "fake1", 2);
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, tc));
+	KUNIT_ASSERT_EQ(test, 0, tc_register_dmb(test, tc, d1, 2));
+
+	KUNIT_EXPECT_EQ(test, -EBUSY, dibs_unregister_client(&tc->client));
+	KUNIT_EXPECT_EQ(test, 0, atomic_read(&tc->del_calls));
+	KUNIT_EXPECT_PTR_EQ(test, tc, dibs_get_priv(d0, &tc->client));
+	KUNIT_EXPECT_EQ(test, 0, dibs_handle_irq(d1, 2, 1));
+	dibs_handle_event(d0, &(struct dibs_event){ .type = DIBS_DEV_EVENT });
+	KUNIT_EXPECT_EQ(test, 1, atomic_read(&tc->irq_calls));
+	KUNIT_EXPECT_EQ(test, 1, atomic_read(&tc->event_calls));
+
+	KUNIT_ASSERT_EQ(test, 0,
+			test_dmb_unregister(tc_find_dmb(tc, d1, 2)));
+	KUNIT_EXPECT_EQ(test, 0, dibs_unregister_client(&tc->client));
+	KUNIT_EXPECT_EQ(test, 2, atomic_read(&tc->del_calls));
+}
+
+static void dibs_test_set_owner_rejects_bad_input(struct kunit *test)
+{
+	struct test_client *a = &test_clients[0], *b = &test_clients[1];
+	struct dibs_dev *dibs, *unadded;
+
+	dibs = fake_dev_add(test, "fake0", 1);
+	unadded = fake_dev_alloc(test, "fake1", 2);
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, a));
+	KUNIT_ASSERT_EQ(test, 0, dibs_dmb_set_owner(dibs, 4, &a->client));
+
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			dibs_dmb_set_owner(dibs, FAKE_MAX_DMBS, &a->client));
+	KUNIT_EXPECT_EQ(test, -EINVAL, dibs_dmb_set_owner(dibs, 5, NULL));
+	KUNIT_EXPECT_EQ(test, -EINVAL, dibs_dmb_set_owner(dibs, 5, &b->client));
+	KUNIT_EXPECT_EQ(test, -ENODEV,
+			dibs_dmb_set_owner(unadded, 0, &a->client));
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, b));
+	KUNIT_EXPECT_EQ(test, -EBUSY, dibs_dmb_set_owner(dibs, 4, &b->client));
+
+	/* DMB 4 still belongs to a, and a still counts as owning one. */
+	KUNIT_EXPECT_EQ(test, 0, dibs_handle_irq(dibs, 4, 1));
+	KUNIT_EXPECT_EQ(test, 1, atomic_read(&a->irq_calls));
+	KUNIT_EXPECT_EQ(test, 0, atomic_read(&b->irq_calls));
+	KUNIT_EXPECT_EQ(test, -EBUSY, dibs_unregister_client(&a->client));
+	KUNIT_EXPECT_EQ(test, 0, dibs_dmb_clear_owner(dibs, 4));
+	KUNIT_EXPECT_EQ(test, 0, dibs_unregister_client(&a->client));
+}
+
+static void dibs_test_clear_owner_rejects_bad_input(struct kunit *test)
+{
+	struct test_client *tc = &test_clients[0];
+	struct dibs_dev *dibs;
+
+	dibs = fake_dev_add(test, "fake0", 1);
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, tc));
+	KUNIT_ASSERT_EQ(test, 0, dibs_dmb_set_owner(dibs, 1, &tc->client));
+
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			dibs_dmb_clear_owner(dibs, FAKE_MAX_DMBS));
+	KUNIT_EXPECT_EQ(test, -ENOENT, dibs_dmb_clear_owner(dibs, 2));
+	KUNIT_EXPECT_EQ(test, 0, dibs_handle_irq(dibs, 1, 1));
+	KUNIT_EXPECT_EQ(test, 0, dibs_dmb_clear_owner(dibs, 1));
+	KUNIT_EXPECT_EQ(test, -ENOENT, dibs_dmb_clear_owner(dibs, 1));
+	KUNIT_EXPECT_EQ(test, 0, dibs_unregister_client(&tc->client));
+}
+
+static void dibs_test_no_new_dmb_while_unregistering(struct kunit *test)
+{
+	struct test_client *tc = &test_clients[0];
+
+	fake_dev_add(test, "fake0", 1);
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, tc));
+	tc->register_in_del = true;
+	KUNIT_EXPECT_EQ(test, 0, dibs_unregister_client(&tc->client));
+	KUNIT_EXPECT_EQ(test, -ESHUTDOWN, tc->register_in_del_ret);
+}
+
+static void dibs_test_dev_del_with_dmbs_registered(struct kunit *test)
+{
+	struct test_client *good = &test_clients[0], *bad = &test_clients[1];
+	struct dibs_dev *dibs;
+
+	dibs = fake_dev_add(test, "fake0", 1);
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, good));
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, bad));
+	KUNIT_ASSERT_EQ(test, 0, tc_register_dmb(test, good, dibs, 1));
+	KUNIT_ASSERT_EQ(test, 0, tc_register_dmb(test, bad, dibs, 2));
+	bad->keep_dmbs = true;
+
+	dibs_dev_del(dibs);
+	KUNIT_EXPECT_NULL(test, tc_find_dmb(good, dibs, 1));
+	KUNIT_EXPECT_EQ(test, 1, atomic_read(&bad->del_calls));
+	KUNIT_EXPECT_EQ(test, -ENOENT, dibs_handle_irq(dibs, 2, 1));
+	KUNIT_EXPECT_EQ(test, -ENODEV,
+			dibs_dmb_set_owner(dibs, 3, &good->client));
+
+	/* The leftover DMB no longer pins its client. */
+	KUNIT_EXPECT_EQ(test, 0, dibs_unregister_client(&bad->client));
+	KUNIT_EXPECT_EQ(test, 0, dibs_unregister_client(&good->client));
+	KUNIT_EXPECT_EQ(test, 0, atomic_read(&bad->late_calls));
+}
+
+/* ---- races ---- */
+
+struct race_ctx {
+	spinlock_t lock;	/* protects target */
+	struct dibs_dev *target;
+	unsigned int idx;
+	atomic_t rounds;
+};
+
+static int race_dispatcher(void *data)
+{
+	struct dibs_event event = { .type = DIBS_DEV_EVENT };
+	struct race_ctx *ctx = data;
+	struct dibs_dev *dibs;
+
+	while (!kthread_should_stop()) {
+		spin_lock(&ctx->lock);
+		dibs = ctx->target;
+		if (dibs)
+			get_device(&dibs->dev);
+		spin_unlock(&ctx->lock);
+
+		if (dibs) {
+			dibs_handle_irq(dibs, ctx->idx, 1);
+			dibs_handle_event(dibs, &event);
+			put_device(&dibs->dev);
+			atomic_inc(&ctx->rounds);
+		}
+		cond_resched();
+	}
+	return 0;
+}
+
+static void race_set_target(struct race_ctx *ctx, struct dibs_dev *dibs)
+{
+	spin_lock(&ctx->lock);
+	ctx->target = dibs;
+	spin_unlock(&ctx->lock);
+}
+
+/* Let the dispatchers run a few rounds, but never wait more than 1 s. */
+static void race_let_run(struct race_ctx *ctx)
+{
+	int goal = atomic_read(&ctx->rounds) + RACE_THREADS;
+	unsigned long deadline = jiffies + HZ;
+
+	while (atomic_read(&ctx->rounds) < goal && time_before(jiffies, deadline))
+		usleep_range(50, 100);
+}
+
+static void race_start(struct kunit *test, struct race_ctx *ctx,
+		       struct task_struct **threads)
+{
+	int i;
+
+	for (i = 0; i < RACE_THREADS; i++) {
+		threads[i] = kthread_run(race_dispatcher, ctx,
+					 "dibs-race-%d", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(threads[i]));
+	}
+}
+
+static void race_stop(struct task_struct **threads)
+{
+	int i;
+
+	for (i = 0; i < RACE_THREADS; i++)
+		kthread_stop(threads[i]);
+}
+
+static void dibs_test_race_dispatch_vs_client_unregister(struct kunit *test)
+{
+	struct task_struct *threads[RACE_THREADS];
+	struct test_client *tc = &test_clients[0];
+	struct race_ctx ctx = { .idx = 3 };
+	int round;
+
+	spin_lock_init(&ctx.lock);
+	tc->dwell_us = 20;
+	ctx.target = fake_dev_add(test, "fake0", 1);
+	race_start(test, &ctx, threads);
+
+	for (round = 0; round < RACE_ROUNDS; round++) {
+		if (tc_register(test, tc) ||
+		    tc_register_dmb(test, tc, ctx.target, ctx.idx))
+			break;
+		race_let_run(&ctx);
+		if (test_dmb_unregister(tc_find_dmb(tc, ctx.target, ctx.idx)) ||
+		    dibs_unregister_client(&tc->client))
+			break;
+	}
+	race_stop(threads);
+
+	KUNIT_EXPECT_EQ(test, RACE_ROUNDS, round);
+	KUNIT_EXPECT_EQ(test, RACE_ROUNDS, atomic_read(&tc->del_calls));
+	KUNIT_EXPECT_EQ(test, 0, atomic_read(&tc->late_calls));
+	KUNIT_EXPECT_GT(test, atomic_read(&tc->irq_calls), 0);
+	KUNIT_EXPECT_GT(test, atomic_read(&tc->event_calls), 0);
+}
+
+static void dibs_test_race_dispatch_vs_dev_del(struct kunit *test)
+{
+	struct task_struct *threads[RACE_THREADS];
+	struct test_client *tc = &test_clients[0];
+	struct race_ctx ctx = { .idx = 3 };
+	struct dibs_dev_ops *ops;
+	struct dibs_dev *dibs;
+	int round;
+
+	ops = kunit_kzalloc(test, sizeof(*ops), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ops);
+	fake_build_ops(ops, OPS_MANDATORY);
+	spin_lock_init(&ctx.lock);
+	tc->dwell_us = 20;
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, tc));
+	race_start(test, &ctx, threads);
+
+	for (round = 0; round < RACE_ROUNDS; round++) {
+		dibs = dibs_dev_alloc();
+		if (!dibs)
+			break;
+		dibs->ops = ops;
+		dibs->drv_priv = (void *)fake_drv_marker;
+		dibs->gid.b[0] = 1;
+		if (dev_set_name(&dibs->dev, "fake-race") ||
+		    dibs_dev_add(dibs)) {
+			put_device(&dibs->dev);
+			break;
+		}
+		if (tc_register_dmb(test, tc, dibs, ctx.idx)) {
+			dibs_dev_del(dibs);
+			put_device(&dibs->dev);
+			break;
+		}
+		race_set_target(&ctx, dibs);
+		race_let_run(&ctx);
+		/* tc's del_dev() unregisters the DMB while dispatch goes on. */
+		dibs_dev_del(dibs);
+		race_let_run(&ctx);
+		race_set_target(&ctx, NULL);
+		put_device(&dibs->dev);
+	}
+	race_stop(threads);
+
+	KUNIT_EXPECT_EQ(test, RACE_ROUNDS, round);
+	KUNIT_EXPECT_EQ(test, RACE_ROUNDS, atomic_read(&tc->del_calls));
+	KUNIT_EXPECT_EQ(test, 0, atomic_read(&tc->late_calls));
+	KUNIT_EXPECT_GT(test, atomic_read(&tc->irq_calls), 0);
+	KUNIT_EXPECT_GT(test, atomic_read(&tc->event_calls), 0);
+}
+
+static struct kunit_case dibs_core_test_cases[] = {
+	KUNIT_CASE(dibs_test_register_assigns_distinct_ids),
+	KUNIT_CASE(dibs_test_register_beyond_max_fails),
+	KUNIT_CASE(dibs_test_id_reused_after_unregister),
+	KUNIT_CASE_PARAM(dibs_test_register_rejects_bad_client,
+			 bad_client_gen_params),
+	KUNIT_CASE(dibs_test_register_twice_fails),
+	KUNIT_CASE(dibs_test_unregister_unknown_fails),
+	KUNIT_CASE(dibs_test_add_dev_replayed_in_device_order),
+	KUNIT_CASE(dibs_test_del_dev_on_unregister_newest_first),
+	KUNIT_CASE(dibs_test_new_device_reaches_every_client),
+	KUNIT_CASE(dibs_test_dev_del_reaches_every_client),
+	KUNIT_CASE(dibs_test_dev_del_twice_is_harmless),
+	KUNIT_CASE_PARAM(dibs_test_dev_add_rejects_bad_device,
+			 dev_add_gen_params),
+	KUNIT_CASE(dibs_test_dev_add_accepts_max_dmbs_limits),
+	KUNIT_CASE(dibs_test_dev_add_twice_fails),
+	KUNIT_CASE(dibs_test_sysfs_attributes),
+	KUNIT_CASE(dibs_test_irq_reaches_owner_only),
+	KUNIT_CASE(dibs_test_irq_bad_index_is_dropped),
+	KUNIT_CASE(dibs_test_irq_stops_at_unregister_dmb),
+	KUNIT_CASE(dibs_test_event_reaches_every_client),
+	KUNIT_CASE(dibs_test_unregister_busy_changes_nothing),
+	KUNIT_CASE(dibs_test_set_owner_rejects_bad_input),
+	KUNIT_CASE(dibs_test_clear_owner_rejects_bad_input),
+	KUNIT_CASE(dibs_test_no_new_dmb_while_unregistering),
+	KUNIT_CASE(dibs_test_dev_del_with_dmbs_registered),
+	KUNIT_CASE_SLOW(dibs_test_race_dispatch_vs_client_unregister),
+	KUNIT_CASE_SLOW(dibs_test_race_dispatch_vs_dev_del),
+	{}
+};
+
+static struct kunit_suite dibs_core_test_suite = {
+	.name = "dibs_core",
+	.init = dibs_test_init,
+	.test_cases = dibs_core_test_cases,
+};
+
+kunit_test_suite(dibs_core_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests for the DIBS core");
+MODULE_LICENSE("GPL");

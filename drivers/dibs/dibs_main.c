@@ -1,0 +1,630 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DIBS core: the registries of clients and devices, the "dibs" device class,
+ * and the dispatch of DMB signals and device events to clients.
+ */
+
+#define pr_fmt(fmt) "dibs: " fmt
+
+#include <linux/dibs.h>
+#include <linux/device.h>
+#include <linux/list.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+
+#include "dibs_core.h"
+
+/**
+ * DOC: locking
+ *
+ * Three locks, always taken in this order:
+ *
+ * ``dibs_mutex`` serialises the registries: adding and deleting devices,
+ * registering and unregistering clients, and with them every add_dev() and
+ * del_dev() callback, which run with it held.
+ *
+ * ``dibs_clients_lock`` (a spinlock, taken with interrupts disabled) protects
+ * the table of client slots: which client holds a slot, how many DMBs it
+ * owns, and whether it is being unregistered. dibs_dmb_set_owner() takes it
+ * so that counting a new DMB and refusing one for a departing client happen
+ * atomically with the -EBUSY check of dibs_unregister_client().
+ *
+ * &dibs_dev.lock (a spinlock, taken with interrupts disabled) protects the
+ * writers of a device's owner table and client array.
+ *
+ * The dispatch helpers, dibs_handle_irq() and dibs_handle_event(), take none
+ * of these: they read the owner table and the client array under RCU, so
+ * signals on different DMBs and CPUs never contend. Whoever takes a client
+ * off a device clears its entry and then waits for an RCU grace period
+ * before calling del_dev(), so no handler of that client is running or can
+ * start once del_dev() is called. The owner table lives as long as the
+ * device structure itself, so a driver that still holds its reference can
+ * dispatch at any time, even after dibs_dev_del().
+ */
+
+/* Serialises both registries and all add_dev()/del_dev() calls. */
+static DEFINE_MUTEX(dibs_mutex);
+/* Devices added and not yet deleted, oldest first; under dibs_mutex. */
+static LIST_HEAD(dibs_devices);
+
+/**
+ * struct dibs_client_slot - the core's record of a registered client
+ * @client: the client in this slot, or NULL.
+ * @dmbs: number of DMBs the client owns on all devices.
+ * @closing: the client is being unregistered and may own no new DMB.
+ */
+struct dibs_client_slot {
+	struct dibs_client *client;
+	unsigned int dmbs;
+	bool closing;
+};
+
+/* Protects dibs_clients[]; @client changes only with dibs_mutex held too. */
+static DEFINE_SPINLOCK(dibs_clients_lock);
+static struct dibs_client_slot dibs_clients[MAX_DIBS_CLIENTS];
+
+static struct dibs_core_dev *to_core_dev(struct dibs_dev *dibs)
+{
+	return container_of(dibs, struct dibs_core_dev, dibs);
+}
+
+static struct dibs_dev *to_dibs_dev(struct device *dev)
+{
+	return container_of(dev, struct dibs_dev, dev);
+}
+
+static ssize_t gid_show(struct device *dev, struct device_attribute *attr,
+			char *buf)
+{
+	return sysfs_emit(buf, "%pUb\n", &to_dibs_dev(dev)->gid);
+}
+static DEVICE_ATTR_RO(gid);
+
+static ssize_t fabric_id_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	struct dibs_dev *dibs = to_dibs_dev(dev);
+
+	return sysfs_emit(buf, "0x%04x\n", dibs->ops->get_fabric_id(dibs));
+}
+static DEVICE_ATTR_RO(fabric_id);
+
+static struct attribute *dibs_dev_attrs[] = {
+	&dev_attr_gid.attr,
+	&dev_attr_fabric_id.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(dibs_dev);
+
+static const struct class dibs_class = {
+	.name = "dibs",
+	.dev_groups = dibs_dev_groups,
+};
+
+/* Make @client's handlers reachable on @dibs, after its add_dev(). */
+static void dibs_attach_client(struct dibs_dev *dibs,
+			       struct dibs_client *client)
+{
+	unsigned long flags;
+
+	dibs->priv[client->id] = NULL;
+	client->ops->add_dev(dibs);
+
+	spin_lock_irqsave(&dibs->lock, flags);
+	/* Pairs with smp_load_acquire() in the dispatch helpers. */
+	smp_store_release(&dibs->subs[client->id], client);
+	spin_unlock_irqrestore(&dibs->lock, flags);
+}
+
+/*
+ * Stop dispatching to client @id on @dibs. The caller must wait for an RCU
+ * grace period before it calls the client's del_dev().
+ */
+static void dibs_stop_dispatch(struct dibs_dev *dibs, u8 id)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&dibs->lock, flags);
+	WRITE_ONCE(dibs->subs[id], NULL);
+	spin_unlock_irqrestore(&dibs->lock, flags);
+}
+
+static void dibs_detach_client(struct dibs_dev *dibs,
+			       struct dibs_client *client)
+{
+	client->ops->del_dev(dibs);
+	dibs->priv[client->id] = NULL;
+}
+
+static int dibs_find_client(const struct dibs_client *client)
+{
+	int id;
+
+	for (id = 0; id < MAX_DIBS_CLIENTS; id++)
+		if (dibs_clients[id].client == client)
+			return id;
+	return -ENOENT;
+}
+
+/**
+ * dibs_register_client() - register a DIBS client
+ * @client: the client; @client->name and @client->ops must be set, and
+ *	@client->ops must provide add_dev() and del_dev().
+ *
+ * Gives @client a free slot, stores it in @client->id, and calls
+ * add_dev() for every device that exists, in the order the devices were
+ * added. From then on the client gets add_dev() for every new device.
+ * @client must stay valid until dibs_unregister_client() has returned 0.
+ *
+ * Context: process context, may sleep. Must not be called from add_dev()
+ * or del_dev().
+ * Return: 0 on success; -EINVAL if @client or its mandatory callbacks are
+ * missing; -EEXIST if @client is already registered; -ENOSPC if
+ * %MAX_DIBS_CLIENTS clients are registered. Nothing changes on error.
+ */
+int dibs_register_client(struct dibs_client *client)
+{
+	struct dibs_dev *dibs;
+	int id, ret = 0;
+
+	if (!client || !client->ops || !client->ops->add_dev ||
+	    !client->ops->del_dev)
+		return -EINVAL;
+
+	mutex_lock(&dibs_mutex);
+	if (dibs_find_client(client) >= 0) {
+		ret = -EEXIST;
+		goto out;
+	}
+	id = dibs_find_client(NULL);
+	if (id < 0) {
+		ret = -ENOSPC;
+		goto out;
+	}
+
+	spin_lock_irq(&dibs_clients_lock);
+	dibs_clients[id] = (struct dibs_client_slot){ .client = client };
+	spin_unlock_irq(&dibs_clients_lock);
+	client->id = id;
+
+	list_for_each_entry(dibs, &dibs_devices, list)
+		dibs_attach_client(dibs, client);
+out:
+	mutex_unlock(&dibs_mutex);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(dibs_register_client);
+
+/**
+ * dibs_unregister_client() - unregister a DIBS client
+ * @client: a client registered with dibs_register_client()
+ *
+ * Refuses, without any other effect, while @client still owns DMBs.
+ * Otherwise stops all handlers of @client, then calls its del_dev() for
+ * every device, newest first, and frees its slot for reuse. When this
+ * returns 0 no callback of @client is running or will be called again.
+ *
+ * Context: process context, may sleep. Must not be called from add_dev()
+ * or del_dev().
+ * Return: 0 on success; -ENOENT if @client is not registered; -EBUSY if
+ * @client owns DMBs on any device, in which case nothing changed.
+ */
+int dibs_unregister_client(struct dibs_client *client)
+{
+	struct dibs_dev *dibs;
+	int id, ret = 0;
+
+	if (!client)
+		return -ENOENT;
+
+	mutex_lock(&dibs_mutex);
+	id = dibs_find_client(client);
+	if (id < 0) {
+		ret = -ENOENT;
+		goto out;
+	}
+
+	spin_lock_irq(&dibs_clients_lock);
+	if (dibs_clients[id].dmbs)
+		ret = -EBUSY;
+	else
+		dibs_clients[id].closing = true;
+	spin_unlock_irq(&dibs_clients_lock);
+	if (ret)
+		goto out;
+
+	list_for_each_entry(dibs, &dibs_devices, list)
+		dibs_stop_dispatch(dibs, id);
+	synchronize_rcu();
+	list_for_each_entry_reverse(dibs, &dibs_devices, list)
+		dibs_detach_client(dibs, client);
+
+	spin_lock_irq(&dibs_clients_lock);
+	dibs_clients[id] = (struct dibs_client_slot){};
+	spin_unlock_irq(&dibs_clients_lock);
+out:
+	mutex_unlock(&dibs_mutex);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(dibs_unregister_client);
+
+static void dibs_dev_release(struct device *dev)
+{
+	struct dibs_core_dev *core = to_core_dev(to_dibs_dev(dev));
+
+	kvfree(core->dibs.dmb_clientid_arr);
+	kfree(core);
+}
+
+/**
+ * dibs_dev_alloc() - allocate a DIBS device
+ *
+ * The device is initialised and belongs to the "dibs" class. The caller
+ * owns one reference: it sets &dibs_dev.ops, &dibs_dev.gid,
+ * &dibs_dev.drv_priv, the name (dev_set_name()) and optionally the parent
+ * of &dibs_dev.dev, calls dibs_dev_add(), and finally drops its reference
+ * with put_device(&dibs->dev), never kfree(), also when dibs_dev_add()
+ * failed.
+ *
+ * Context: process context, may sleep.
+ * Return: the device, or NULL if out of memory.
+ */
+struct dibs_dev *dibs_dev_alloc(void)
+{
+	struct dibs_core_dev *core;
+	struct dibs_dev *dibs;
+
+	core = kzalloc(sizeof(*core), GFP_KERNEL);
+	if (!core)
+		return NULL;
+
+	dibs = &core->dibs;
+	INIT_LIST_HEAD(&dibs->list);
+	spin_lock_init(&dibs->lock);
+	device_initialize(&dibs->dev);
+	dibs->dev.class = &dibs_class;
+	dibs->dev.release = dibs_dev_release;
+	return dibs;
+}
+EXPORT_SYMBOL_GPL(dibs_dev_alloc);
+
+static bool dibs_ops_valid(const struct dibs_dev_ops *ops)
+{
+	if (!ops || !ops->get_fabric_id || !ops->query_remote_gid ||
+	    !ops->max_dmbs || !ops->register_dmb || !ops->unregister_dmb ||
+	    !ops->move_data)
+		return false;
+	if (!ops->add_vlan_id != !ops->del_vlan_id)
+		return false;
+	if (!ops->support_mmapped_rdmb != !ops->attach_dmb ||
+	    !ops->attach_dmb != !ops->detach_dmb)
+		return false;
+	return true;
+}
+
+/**
+ * dibs_dev_add() - make a DIBS device available
+ * @dibs: a device from dibs_dev_alloc(), with ops, GID and name set
+ *
+ * Checks the device, adds it to the "dibs" class (and so to sysfs) and
+ * calls add_dev() of every registered client. Once this returns 0 clients
+ * may use the device, and the driver may dispatch with dibs_handle_irq()
+ * and dibs_handle_event().
+ *
+ * Context: process context, may sleep. Must not be called from add_dev()
+ * or del_dev().
+ * Return: 0 on success; -EINVAL if a mandatory operation is missing, an
+ * optional group is only partly set, max_dmbs() is out of range, the GID
+ * is null, or the device was added before; -ENOMEM; or the error of
+ * device_add(), for example for a missing or duplicate name. Nothing
+ * changes on error, and the caller still owns its reference.
+ */
+int dibs_dev_add(struct dibs_dev *dibs)
+{
+	struct dibs_core_dev *core;
+	unsigned long flags;
+	int max_dmbs, id, ret;
+	u8 *owners;
+
+	if (!dibs || !dibs_ops_valid(dibs->ops) || uuid_is_null(&dibs->gid))
+		return -EINVAL;
+	max_dmbs = dibs->ops->max_dmbs();
+	if (max_dmbs < 1 || max_dmbs > DIBS_MAX_DMBS)
+		return -EINVAL;
+
+	owners = kvmalloc(max_dmbs, GFP_KERNEL);
+	if (!owners)
+		return -ENOMEM;
+	memset(owners, NO_DIBS_CLIENT, max_dmbs);
+
+	core = to_core_dev(dibs);
+	mutex_lock(&dibs_mutex);
+	if (core->state != DIBS_DEV_ALLOCATED) {
+		ret = -EINVAL;
+		goto err_unlock;
+	}
+	ret = device_add(&dibs->dev);
+	if (ret)
+		goto err_unlock;
+
+	spin_lock_irqsave(&dibs->lock, flags);
+	dibs->dmb_clientid_arr = owners;
+	/* Pairs with smp_load_acquire() in dibs_handle_irq(). */
+	smp_store_release(&core->max_dmbs, max_dmbs);
+	core->state = DIBS_DEV_ADDED;
+	spin_unlock_irqrestore(&dibs->lock, flags);
+
+	list_add_tail(&dibs->list, &dibs_devices);
+	for (id = 0; id < MAX_DIBS_CLIENTS; id++)
+		if (dibs_clients[id].client)
+			dibs_attach_client(dibs, dibs_clients[id].client);
+	mutex_unlock(&dibs_mutex);
+	return 0;
+
+err_unlock:
+	mutex_unlock(&dibs_mutex);
+	kvfree(owners);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(dibs_dev_add);
+
+/* Forget DMBs whose owner kept them past del_dev(); returns their number. */
+static unsigned int dibs_drop_owners(struct dibs_dev *dibs)
+{
+	struct dibs_core_dev *core = to_core_dev(dibs);
+	unsigned int idx, dropped = 0;
+	u8 id;
+
+	spin_lock_irq(&dibs_clients_lock);
+	spin_lock(&dibs->lock);
+	for (idx = 0; idx < core->max_dmbs; idx++) {
+		id = dibs->dmb_clientid_arr[idx];
+		if (id == NO_DIBS_CLIENT)
+			continue;
+		WRITE_ONCE(dibs->dmb_clientid_arr[idx], NO_DIBS_CLIENT);
+		dibs_clients[id].dmbs--;
+		dropped++;
+	}
+	spin_unlock(&dibs->lock);
+	spin_unlock_irq(&dibs_clients_lock);
+	return dropped;
+}
+
+/**
+ * dibs_dev_del() - withdraw a DIBS device
+ * @dibs: a device added with dibs_dev_add()
+ *
+ * Stops dispatching to the clients, calls del_dev() of every client
+ * attached to the device, and removes the device from sysfs. DMBs a client
+ * failed to unregister in its del_dev() are no longer accounted to it (and
+ * a warning names the count); their memory stays the driver's business.
+ * The driver's reference stays valid until it calls put_device(), and
+ * dispatching until then is safe (nothing is delivered). Calling this for
+ * a device that is not added only logs a warning.
+ *
+ * Context: process context, may sleep. Must not be called from add_dev()
+ * or del_dev().
+ */
+void dibs_dev_del(struct dibs_dev *dibs)
+{
+	struct dibs_client *attached[MAX_DIBS_CLIENTS];
+	struct dibs_core_dev *core = to_core_dev(dibs);
+	unsigned int dropped;
+	unsigned long flags;
+	int id;
+
+	mutex_lock(&dibs_mutex);
+	if (core->state != DIBS_DEV_ADDED) {
+		mutex_unlock(&dibs_mutex);
+		dev_warn(&dibs->dev, "deleting a device that is not added\n");
+		return;
+	}
+	list_del_init(&dibs->list);
+
+	spin_lock_irqsave(&dibs->lock, flags);
+	core->state = DIBS_DEV_DELETED;
+	for (id = 0; id < MAX_DIBS_CLIENTS; id++) {
+		attached[id] = dibs->subs[id];
+		WRITE_ONCE(dibs->subs[id], NULL);
+	}
+	spin_unlock_irqrestore(&dibs->lock, flags);
+	synchronize_rcu();
+
+	for (id = 0; id < MAX_DIBS_CLIENTS; id++)
+		if (attached[id])
+			dibs_detach_client(dibs, attached[id]);
+
+	dropped = dibs_drop_owners(dibs);
+	if (dropped)
+		dev_warn(&dibs->dev, "%u DMBs still registered after del_dev()\n",
+			 dropped);
+
+	device_del(&dibs->dev);
+	mutex_unlock(&dibs_mutex);
+}
+EXPORT_SYMBOL_GPL(dibs_dev_del);
+
+/**
+ * dibs_dmb_set_owner() - route signals of a DMB index to a client
+ * @dibs: the device, added and not deleted
+ * @idx: the DMB index
+ * @client: the client that registers the DMB
+ *
+ * Device drivers call this from their register_dmb() before it succeeds,
+ * so that dibs_handle_irq() reaches @client and the client is counted as
+ * owning a DMB (see dibs_unregister_client()).
+ *
+ * Context: any context; takes spinlocks with interrupts disabled.
+ * Return: 0 on success; -EINVAL if @idx is not below max_dmbs() or @client
+ * is not registered; -ESHUTDOWN if @client is being unregistered; -ENODEV
+ * if @dibs is not added; -EBUSY if @idx already has an owner. Nothing
+ * changes on error.
+ */
+int dibs_dmb_set_owner(struct dibs_dev *dibs, unsigned int idx,
+		       struct dibs_client *client)
+{
+	struct dibs_core_dev *core = to_core_dev(dibs);
+	struct dibs_client_slot *slot;
+	unsigned long flags;
+	int ret = 0;
+
+	if (!client || client->id >= MAX_DIBS_CLIENTS)
+		return -EINVAL;
+
+	spin_lock_irqsave(&dibs_clients_lock, flags);
+	slot = &dibs_clients[client->id];
+	if (slot->client != client) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (slot->closing) {
+		ret = -ESHUTDOWN;
+		goto out;
+	}
+
+	spin_lock(&dibs->lock);
+	if (core->state != DIBS_DEV_ADDED)
+		ret = -ENODEV;
+	else if (idx >= core->max_dmbs)
+		ret = -EINVAL;
+	else if (dibs->dmb_clientid_arr[idx] != NO_DIBS_CLIENT)
+		ret = -EBUSY;
+	if (!ret) {
+		WRITE_ONCE(dibs->dmb_clientid_arr[idx], client->id);
+		slot->dmbs++;
+	}
+	spin_unlock(&dibs->lock);
+out:
+	spin_unlock_irqrestore(&dibs_clients_lock, flags);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(dibs_dmb_set_owner);
+
+/**
+ * dibs_dmb_clear_owner() - stop routing signals of a DMB index
+ * @dibs: the device
+ * @idx: a DMB index with an owner
+ *
+ * Device drivers call this from their unregister_dmb(). No new
+ * handle_irq() for @idx starts once this returns; one already running on
+ * another CPU may still finish, so clients must not free what their
+ * handle_irq() uses for @idx without their own synchronisation.
+ *
+ * Context: any context; takes spinlocks with interrupts disabled.
+ * Return: 0 on success; -EINVAL if @idx is out of range; -ENOENT if @idx
+ * has no owner (also after dibs_dev_del() dropped it).
+ */
+int dibs_dmb_clear_owner(struct dibs_dev *dibs, unsigned int idx)
+{
+	struct dibs_core_dev *core = to_core_dev(dibs);
+	unsigned long flags;
+	int ret = 0;
+	u8 id;
+
+	spin_lock_irqsave(&dibs_clients_lock, flags);
+	spin_lock(&dibs->lock);
+	if (idx >= core->max_dmbs) {
+		ret = -EINVAL;
+	} else {
+		id = dibs->dmb_clientid_arr[idx];
+		if (id == NO_DIBS_CLIENT) {
+			ret = -ENOENT;
+		} else {
+			WRITE_ONCE(dibs->dmb_clientid_arr[idx], NO_DIBS_CLIENT);
+			dibs_clients[id].dmbs--;
+		}
+	}
+	spin_unlock(&dibs->lock);
+	spin_unlock_irqrestore(&dibs_clients_lock, flags);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(dibs_dmb_clear_owner);
+
+/**
+ * dibs_handle_irq() - deliver a DMB signal to the DMB's owner
+ * @dibs: the device that owns the DMB
+ * @idx: the DMB index
+ * @dmbemask: signalling mask, passed on to handle_irq()
+ *
+ * Calls handle_irq() of the client that owns @idx, if it is attached to
+ * @dibs and has that callback. Takes no lock, so drivers may call it for
+ * different DMBs on several CPUs at once. The caller must hold a reference
+ * on @dibs.
+ *
+ * Context: any context, including hard interrupt; does not sleep.
+ * Return: 0 if a client was called; -EINVAL if @idx is out of range;
+ * -ENOENT if no attached client owns @idx or it has no handle_irq().
+ */
+int dibs_handle_irq(struct dibs_dev *dibs, unsigned int idx, u16 dmbemask)
+{
+	struct dibs_core_dev *core = to_core_dev(dibs);
+	struct dibs_client *client;
+	int ret = -ENOENT;
+	u8 id;
+
+	/* Pairs with smp_store_release() in dibs_dev_add(). */
+	if (idx >= smp_load_acquire(&core->max_dmbs))
+		return -EINVAL;
+
+	rcu_read_lock();
+	id = READ_ONCE(dibs->dmb_clientid_arr[idx]);
+	if (id >= MAX_DIBS_CLIENTS)
+		goto out;
+	/* Pairs with smp_store_release() in dibs_attach_client(). */
+	client = smp_load_acquire(&dibs->subs[id]);
+	if (client && client->ops->handle_irq) {
+		client->ops->handle_irq(dibs, idx, dmbemask);
+		ret = 0;
+	}
+out:
+	rcu_read_unlock();
+	return ret;
+}
+EXPORT_SYMBOL_GPL(dibs_handle_irq);
+
+/**
+ * dibs_handle_event() - deliver a device event to all clients
+ * @dibs: the device reporting the event
+ * @event: the event; only needs to live during the call
+ *
+ * Calls handle_event() of every client attached to @dibs. Takes no lock.
+ * The caller must hold a reference on @dibs.
+ *
+ * Context: any context, including hard interrupt; does not sleep.
+ */
+void dibs_handle_event(struct dibs_dev *dibs, const struct dibs_event *event)
+{
+	struct dibs_client *client;
+	int id;
+
+	rcu_read_lock();
+	for (id = 0; id < MAX_DIBS_CLIENTS; id++) {
+		/* Pairs with smp_store_release() in dibs_attach_client(). */
+		client = smp_load_acquire(&dibs->subs[id]);
+		if (client && client->ops->handle_event)
+			client->ops->handle_event(dibs, event);
+	}
+	rcu_read_unlock();
+}
+EXPORT_SYMBOL_GPL(dibs_handle_event);
+
+static int __init dibs_init(void)
+{
+	return class_register(&dibs_class);
+}
+
+static void __exit dibs_exit(void)
+{
+	class_unregister(&dibs_class);
+}
+
+subsys_initcall(dibs_init);
+module_exit(dibs_exit);
+
+MODULE_DESCRIPTION("Direct Internal Buffer Sharing (DIBS) core");
+MODULE_LICENSE("GPL");
