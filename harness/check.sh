@@ -1,0 +1,39 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Every test and gate of the project, ending with one line
+# "N passed, N failed" and a non-zero exit status if anything failed.
+
+. "$(dirname "$0")/lib.sh"
+
+RESULTS=$(mktemp)
+export RESULTS
+trap 'rm -f "$RESULTS"' EXIT
+
+failures() { grep -c '^FAIL ' "$RESULTS"; }
+
+# Run one step; a step that fails without recording why still counts.
+step() { # name command...
+	local name=$1 before
+	shift
+	before=$(failures)
+	if ! "$@"; then
+		[ "$(failures)" -gt "$before" ] || result FAIL "step:$name"
+	fi
+}
+
+step deps "$REPO/harness/deps.sh"
+step kunit-x86_64 "$REPO/harness/kunit.sh" x86_64
+step gates "$REPO/harness/gates.sh"
+
+echo
+grep -E '^(FAIL|SKIP) ' "$RESULTS" || true
+passed=$(grep -c '^PASS ' "$RESULTS")
+failed=$(failures)
+skipped=$(grep -c '^SKIP ' "$RESULTS")
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]

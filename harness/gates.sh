@@ -1,0 +1,199 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The static gates. Each must report zero findings in this project's files.
+#
+#   harness/gates.sh [gate...]      (default: all, in this order)
+#
+#   oot-w1       out-of-tree W=1 build against the stock Debian 6.12 headers
+#   build-y      W=1 in-tree build with everything =y (the KUnit tree)
+#   sparse-y     sparse C=2 on that tree
+#   build-m      W=1 in-tree build with everything =m (a small x86_64 tree)
+#   sparse-m     sparse C=2 on that tree
+#   coccicheck   make coccicheck MODE=report on every directory of ours
+#   checkpatch   checkpatch.pl --strict on every file
+#   kernel-doc   kernel-doc -none -Wall on every source and header
+#   htmldocs     Documentation/networking built with the kernel's Sphinx
+#                setup, and the ABI file validated by get_abi.pl
+#
+# build-y and sparse-y reuse the tree of harness/kunit.sh x86_64, which must
+# have run before.
+
+. "$(dirname "$0")/lib.sh"
+
+OURS='drivers/dibs|include/linux/dibs\.h|samples/dibs|drivers/s390/net/ism'
+OURS+='|tools/testing/selftests/dibs|Documentation/networking/dibs'
+OURS+='|sysfs-class-dibs'
+# Directories built by kbuild, relative to a kernel tree.
+KBUILD_DIRS=(drivers/dibs/)
+[ -d "$REPO/samples/dibs" ] && KBUILD_DIRS+=(samples/dibs/)
+
+gate_log() { echo "$BUILD/gate-$1.log"; }
+
+# Fail the gate if its log has compiler or checker findings in our files.
+judge() { # gate
+	local log
+	log=$(gate_log "$1")
+	if grep -E "($OURS).*(warning|error|WARNING|ERROR|CHECK):" "$log"; then
+		result FAIL "gate:$1"
+		return 1
+	fi
+	result PASS "gate:$1"
+}
+
+# Run a build step of a gate; a failing command fails the gate.
+run() { # gate command...
+	local gate=$1
+	shift
+	if ! "$@" >> "$(gate_log "$gate")" 2>&1; then
+		tail -n 30 "$(gate_log "$gate")" >&2
+		result FAIL "gate:$gate"
+		return 1
+	fi
+}
+
+gate_oot-w1() {
+	local krel src=$BUILD/oot-src
+	krel=$(debian_krel)
+	[ -d "/usr/src/linux-headers-$krel" ] || die "no headers for $krel"
+	mkdir -p "$src"
+	rsync -rc --delete --exclude=.git --exclude='*.o' --exclude='*.ko' \
+		"$REPO/" "$src/"
+	run oot-w1 make -C "$src" KDIR="/usr/src/linux-headers-$krel" W=1 \
+		-j"$JOBS" modules || return 1
+	[ -f "$src/drivers/dibs/dibs.ko" ] || {
+		result FAIL "gate:oot-w1"; return 1; }
+	judge oot-w1
+}
+
+kmake() { # build-dir make-args...
+	local out=$1
+	shift
+	make -C "$KSRC" O="$out" ARCH=x86_64 -j"$JOBS" "$@"
+}
+
+gate_build-y() {
+	local out=$BUILD/kunit-x86_64
+	[ -f "$out/.config" ] || die "run harness/kunit.sh x86_64 first"
+	grep -q '^CONFIG_DIBS=y' "$out/.config" || die "DIBS is not =y in $out"
+	run build-y kmake "$out" W=1 "${KBUILD_DIRS[@]}" || return 1
+	judge build-y
+}
+
+gate_sparse-y() {
+	run sparse-y kmake "$BUILD/kunit-x86_64" C=2 "${KBUILD_DIRS[@]}" ||
+		return 1
+	judge sparse-y
+}
+
+# A small x86_64 kernel with modules, and everything of ours =m.
+prepare_modules_tree() {
+	local out=$BUILD/modules-x86_64
+	mkdir -p "$out"
+	if [ ! -f "$out/.config" ]; then
+		kmake "$out" tinyconfig || return 1
+	fi
+	"$KSRC/scripts/config" --file "$out/.config" \
+		-e MODULES -e MODULE_UNLOAD -e PRINTK -e SYSFS -e DEBUG_FS \
+		-e PROC_FS -m KUNIT -m DIBS -m DIBS_KUNIT_TEST \
+		-m DIBS_LO -m DIBS_LO_KUNIT_TEST -e SAMPLES -m SAMPLE_DIBS &&
+	kmake "$out" olddefconfig &&
+	grep -q '^CONFIG_DIBS=m' "$out/.config" &&
+	kmake "$out" all
+}
+
+gate_build-m() {
+	local out=$BUILD/modules-x86_64 m
+	run build-m prepare_modules_tree || return 1
+	run build-m kmake "$out" W=1 "${KBUILD_DIRS[@]}" || return 1
+	run build-m kmake "$out" modules || return 1
+	for m in drivers/dibs/dibs.ko drivers/dibs/dibs_core_test.ko; do
+		[ -f "$out/$m" ] || { echo "missing $m" >&2;
+			result FAIL "gate:build-m"; return 1; }
+	done
+	judge build-m
+}
+
+gate_sparse-m() {
+	run sparse-m kmake "$BUILD/modules-x86_64" C=2 "${KBUILD_DIRS[@]}" ||
+		return 1
+	judge sparse-m
+}
+
+gate_coccicheck() {
+	local d
+	for d in "${KBUILD_DIRS[@]}"; do
+		run coccicheck make -C "$KSRC" coccicheck MODE=report \
+			M="${d%/}" J="$JOBS" || return 1
+	done
+	judge coccicheck
+}
+
+# Every file of ours, as a path relative to the repository.
+our_files() {
+	git -C "$REPO" ls-files --cached --others --exclude-standard |
+		grep -v -E '^(LICENSES/|\.gitignore$|.*\.(png|svg|json)$)'
+}
+
+gate_checkpatch() {
+	local f bad=0 log
+	log=$(gate_log checkpatch)
+	while read -r f; do
+		[ -f "$REPO/$f" ] || continue
+		(cd "$KSRC" && scripts/checkpatch.pl --strict --no-tree -q \
+			--show-types -f "$REPO/$f") >> "$log" 2>&1 || bad=1
+	done < <(our_files)
+	if [ $bad -ne 0 ]; then
+		cat "$log" >&2
+		result FAIL "gate:checkpatch"
+		return 1
+	fi
+	result PASS "gate:checkpatch"
+}
+
+gate_kernel-doc() {
+	local f log
+	log=$(gate_log kernel-doc)
+	while read -r f; do
+		"$KSRC/scripts/kernel-doc" -none -Wall "$REPO/$f" >> "$log" 2>&1
+	done < <(our_files | grep -E '\.[ch]$')
+	if [ -s "$log" ]; then
+		cat "$log" >&2
+		result FAIL "gate:kernel-doc"
+		return 1
+	fi
+	result PASS "gate:kernel-doc"
+}
+
+gate_htmldocs() {
+	local log
+	log=$(gate_log htmldocs)
+	run htmldocs make -C "$KSRC" O="$BUILD/docs" SPHINXDIRS=networking \
+		htmldocs || return 1
+	(cd "$KSRC" && scripts/get_abi.pl validate \
+		--dir Documentation/ABI/testing) >> "$log" 2>&1
+	if grep -E "$OURS" "$log" | grep -i -E "warning|error"; then
+		result FAIL "gate:htmldocs"
+		return 1
+	fi
+	[ -f "$BUILD/docs/Documentation/output/networking/dibs.html" ] ||
+		[ ! -f "$REPO/Documentation/networking/dibs.rst" ] || {
+		echo "dibs.html was not built" >&2
+		result FAIL "gate:htmldocs"; return 1; }
+	result PASS "gate:htmldocs"
+}
+
+all=(oot-w1 build-y sparse-y build-m sparse-m coccicheck checkpatch
+     kernel-doc htmldocs)
+[ $# -gt 0 ] && all=("$@")
+
+"$REPO/harness/tree.sh" || exit 1
+mkdir -p "$BUILD"
+rc=0
+for g in "${all[@]}"; do
+	declare -F "gate_$g" > /dev/null || die "unknown gate $g"
+	log "gate $g"
+	: > "$(gate_log "$g")"
+	"gate_$g" || rc=1
+done
+exit $rc

@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Common settings of the harness scripts; sourced, not run.
+#
+# DIBS_CACHE   where kernel trees and build directories live
+#              (default ~/.cache/dibs); never inside the checkout.
+# JOBS         parallel make jobs (default: number of CPUs).
+# RESULTS      file that collects "PASS name" / "FAIL name" lines; set by
+#              check.sh, optional otherwise.
+
+set -o pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${DIBS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dibs}
+KSRC=$CACHE/linux-source-6.12
+BUILD=$CACHE/build
+JOBS=${JOBS:-$(nproc)}
+SOURCE_TARBALL=/usr/src/linux-source-6.12.tar.xz
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Record the outcome of one check.
+result() { # PASS|FAIL|SKIP name
+	printf '%s %s\n' "$1" "$2" >&2
+	[ -n "${RESULTS:-}" ] && printf '%s %s\n' "$1" "$2" >> "$RESULTS"
+	return 0
+}
+
+# Release of the stock Debian 6.12 kernel we build against and boot: the
+# newest one whose headers are installed, else the newest in the archive.
+debian_krel() {
+	local krel
+	krel=$(cd /usr/src && ls -d linux-headers-6.12.*+deb12-amd64 2>/dev/null |
+	       sed 's/^linux-headers-//' | sort -V | tail -n 1)
+	if [ -z "$krel" ]; then
+		krel=$(apt-cache pkgnames linux-headers-6.12. 2>/dev/null |
+		       grep -E '^linux-headers-6\.12\.[0-9]+\+deb12-amd64$' |
+		       sed 's/^linux-headers-//' | sort -V | tail -n 1)
+	fi
+	echo "$krel"
+}
+
+# Lines that mean the kernel hit a bug or a debug check fired. Any of them in
+# a console log fails the run, whatever the tests reported.
+SPLAT_PATTERN='BUG:|WARNING:|UBSAN:|Oops|Call Trace:|ODEBUG:'
+SPLAT_PATTERN+='|suspected memory leak|general protection fault|Kernel panic'
+SPLAT_PATTERN+='|INFO: task .* blocked|rcu_.*detected stall|DEBUG_LOCKS_WARN_ON'
+SPLAT_PATTERN+='|turning off the locking correctness validator'
+SPLAT_PATTERN+='|list_(add|del) corruption|refcount_t:'
+
+# Print the splat lines of a console log; true if there were any.
+find_splats() { # logfile
+	grep -E -n "$SPLAT_PATTERN" "$1"
+}
