@@ -1,0 +1,735 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DIBS loopback device: a software DIBS device on the loopback fabric, whose
+ * DMBs live in kernel memory and which can only talk to itself.
+ */
+
+#define pr_fmt(fmt) "dibs_loopback: " fmt
+
+#include <linux/bitmap.h>
+#include <linux/ctype.h>
+#include <linux/debugfs.h>
+#include <linux/dibs.h>
+#include <linux/gfp.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/random.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <linux/uuid.h>
+
+#include "dibs_loopback.h"
+
+/**
+ * DOC: loopback
+ *
+ * Loading ``dibs_loopback`` creates one device named ``lo`` with a random
+ * GID on the loopback fabric (%DIBS_LOOPBACK_FABRIC). A loopback device
+ * reaches only itself: query_remote_gid(), register_dmb() and
+ * signal_event() accept only the device's own GID and answer
+ * ``-ENETUNREACH`` for any other.
+ *
+ * DMBs are zeroed, physically contiguous kernel pages, so clients may take
+ * page references on them (for splice). A DMB of ``len`` bytes holds exactly
+ * ``PAGE_ALIGN(len)`` bytes of pages plus a small descriptor. Sizes range
+ * from 1 byte to %DIBS_LO_MAX_DMB_LEN (1 MiB); a device has
+ * %DIBS_LO_MAX_DMBS (5000) DMB indices.
+ *
+ * A DMB token holds the DMB index in its low 16 bits and 48 random bits
+ * above them. It is therefore never 0, unique among live DMBs, and not
+ * guessable, and move_data() finds its DMB with one array lookup under RCU:
+ * the data path takes no lock and allocates nothing. Memory is freed only
+ * after an RCU grace period, so a concurrent move_data() never writes into
+ * freed memory.
+ *
+ * A move with the signal flag calls the owner's handle_irq() synchronously,
+ * with bit ``idx`` (counted from the least significant bit) of the mask set
+ * for signalling index ``idx``, the same numbering a client uses in
+ * move_data(). Signals for a DMB whose handle_irq() is already running are
+ * coalesced into one further call once it returns, so one DMB's handler
+ * never runs on two CPUs at once and never recurses.
+ *
+ * Zero-copy is supported: attach_dmb() returns the DMB's own address and
+ * pins the DMB until detach_dmb(), even if the owner unregisters it
+ * meanwhile. VLANs mean nothing on a device that only reaches itself; the
+ * VLAN operations are absent and the VLAN fields of a DMB are ignored.
+ *
+ * Further devices are added and removed at run time through debugfs::
+ *
+ *   echo lo1 > /sys/kernel/debug/dibs_loopback/new_device
+ *   echo lo1 > /sys/kernel/debug/dibs_loopback/del_device
+ *
+ * Names are 1 to 15 characters from ``[a-z0-9_-]``; a duplicate name is
+ * refused with ``-EEXIST``, an unknown one with ``-ENODEV``.
+ *
+ * Removing a device, or unloading the module, first takes the device away
+ * from every client (dibs_dev_del()), whose del_dev() must unregister and
+ * detach all its DMBs. A DMB that a faulty client keeps after that is never
+ * freed under it: it is left allocated and reported in the kernel log.
+ */
+
+/* The signal state word: pending signal bits, and a handler running. */
+#define DIBS_LO_SIG_RUNNING	BIT(DIBS_LO_SIGNALS)
+
+/**
+ * struct dibs_lo_dmb - a registered DMB
+ * @token: the DMB's token.
+ * @cpu_addr: its memory, from alloc_pages_exact().
+ * @len: its length as registered.
+ * @idx: its index on the device.
+ * @signals: pending signal bits and %DIBS_LO_SIG_RUNNING; see
+ *	dibs_lo_signal().
+ * @registered: the owner has not unregistered it yet.
+ * @attached: number of attach_dmb() calls not yet detached.
+ * @orphan: entry in &dibs_lo_dev.orphans while unregistered but attached.
+ * @rcu: for freeing after a grace period.
+ *
+ * @registered, @attached and @orphan are protected by &dibs_lo_dev.lock.
+ */
+struct dibs_lo_dmb {
+	u64 token;
+	void *cpu_addr;
+	u32 len;
+	u32 idx;
+	atomic_t signals;
+	bool registered;
+	unsigned int attached;
+	struct list_head orphan;
+	struct rcu_head rcu;
+};
+
+/**
+ * struct dibs_lo_dev - a loopback device
+ * @dibs: the DIBS device.
+ * @name: its name.
+ * @node: entry in the list of all loopback devices.
+ * @lock: serialises register, unregister, attach and detach; protects
+ *	@used, @orphans and the writers of @dmbs.
+ * @used: bitmap of DMB indices in use.
+ * @orphans: DMBs unregistered by their owner but still attached.
+ * @dmbs: the registered DMBs by index; read under RCU by move_data().
+ */
+struct dibs_lo_dev {
+	struct dibs_dev *dibs;
+	char name[DIBS_LO_NAME_MAX + 1];
+	struct list_head node;
+	struct mutex lock;	/* see above */
+	unsigned long *used;
+	struct list_head orphans;
+	struct dibs_lo_dmb __rcu **dmbs;
+};
+
+/* Serialises creating and removing devices; protects dibs_lo_devices. */
+static DEFINE_MUTEX(dibs_lo_devices_lock);
+static LIST_HEAD(dibs_lo_devices);
+static struct dentry *dibs_lo_debugfs;
+
+static struct dibs_lo_dev *to_lo_dev(struct dibs_dev *dibs)
+{
+	return dibs->drv_priv;
+}
+
+static u16 dibs_lo_get_fabric_id(struct dibs_dev *dibs)
+{
+	return DIBS_LOOPBACK_FABRIC;
+}
+
+static int dibs_lo_query_remote_gid(struct dibs_dev *dibs, const uuid_t *rgid,
+				    u32 vid_valid, u32 vid)
+{
+	return uuid_equal(rgid, &dibs->gid) ? 0 : -ENETUNREACH;
+}
+
+static int dibs_lo_max_dmbs(void)
+{
+	return DIBS_LO_MAX_DMBS;
+}
+
+static void dibs_lo_dmb_free_rcu(struct rcu_head *head)
+{
+	struct dibs_lo_dmb *dmb = container_of(head, struct dibs_lo_dmb, rcu);
+
+	free_pages_exact(dmb->cpu_addr, PAGE_ALIGN(dmb->len));
+	kfree(dmb);
+}
+
+/* Free @dmb once nobody can reach it; under &dibs_lo_dev.lock. */
+static void dibs_lo_dmb_put(struct dibs_lo_dmb *dmb)
+{
+	if (!dmb->registered && !dmb->attached)
+		call_rcu(&dmb->rcu, dibs_lo_dmb_free_rcu);
+}
+
+/* The registered DMB with @token, or NULL; under RCU or &dibs_lo_dev.lock. */
+static struct dibs_lo_dmb *dibs_lo_find(struct dibs_lo_dev *ldev, u64 token)
+{
+	unsigned int idx = token & GENMASK(DIBS_LO_TOKEN_IDX_BITS - 1, 0);
+	struct dibs_lo_dmb *dmb;
+
+	if (idx >= DIBS_LO_MAX_DMBS)
+		return NULL;
+	dmb = rcu_dereference_check(ldev->dmbs[idx],
+				    lockdep_is_held(&ldev->lock));
+	if (!dmb || dmb->token != token)
+		return NULL;
+	return dmb;
+}
+
+/* A fresh token for index @idx: 48 random bits above the index, never 0. */
+static u64 dibs_lo_new_token(u32 idx)
+{
+	u64 random;
+
+	do {
+		random = get_random_u64() << DIBS_LO_TOKEN_IDX_BITS;
+	} while (!random);
+	return random | idx;
+}
+
+/* Pick @dmb->idx (honouring a request) and reserve it; under the lock. */
+static int dibs_lo_reserve_idx(struct dibs_lo_dev *ldev, u32 requested)
+{
+	unsigned long idx;
+
+	if (requested) {
+		if (requested >= DIBS_LO_MAX_DMBS)
+			return -EINVAL;
+		if (test_bit(requested, ldev->used))
+			return -EBUSY;
+		idx = requested;
+	} else {
+		idx = find_first_zero_bit(ldev->used, DIBS_LO_MAX_DMBS);
+		if (idx >= DIBS_LO_MAX_DMBS)
+			return -ENOSPC;
+	}
+	__set_bit(idx, ldev->used);
+	return idx;
+}
+
+static int dibs_lo_register_dmb(struct dibs_dev *dibs, struct dibs_dmb *desc,
+				struct dibs_client *client)
+{
+	struct dibs_lo_dev *ldev = to_lo_dev(dibs);
+	struct dibs_lo_dmb *dmb;
+	int idx, ret;
+
+	if (!desc->dmb_len || desc->dmb_len > DIBS_LO_MAX_DMB_LEN ||
+	    desc->idx >= DIBS_LO_MAX_DMBS)
+		return -EINVAL;
+	if (!uuid_equal(&desc->rgid, &dibs->gid))
+		return -ENETUNREACH;
+
+	dmb = kzalloc(sizeof(*dmb), GFP_KERNEL);
+	if (!dmb)
+		return -ENOMEM;
+	dmb->len = desc->dmb_len;
+	dmb->cpu_addr = alloc_pages_exact(PAGE_ALIGN(dmb->len),
+					  GFP_KERNEL | __GFP_ZERO |
+					  __GFP_NOWARN | __GFP_NORETRY);
+	if (!dmb->cpu_addr) {
+		ret = -ENOMEM;
+		goto err_free_dmb;
+	}
+
+	mutex_lock(&ldev->lock);
+	idx = dibs_lo_reserve_idx(ldev, desc->idx);
+	if (idx < 0) {
+		ret = idx;
+		goto err_unlock;
+	}
+	ret = dibs_dmb_set_owner(dibs, idx, client);
+	if (ret)
+		goto err_release_idx;
+
+	dmb->idx = idx;
+	dmb->token = dibs_lo_new_token(idx);
+	dmb->registered = true;
+	rcu_assign_pointer(ldev->dmbs[idx], dmb);
+	mutex_unlock(&ldev->lock);
+
+	desc->idx = idx;
+	desc->dmb_tok = dmb->token;
+	desc->cpu_addr = dmb->cpu_addr;
+	desc->dma_addr = 0;
+	return 0;
+
+err_release_idx:
+	__clear_bit(idx, ldev->used);
+err_unlock:
+	mutex_unlock(&ldev->lock);
+	free_pages_exact(dmb->cpu_addr, PAGE_ALIGN(dmb->len));
+err_free_dmb:
+	kfree(dmb);
+	return ret;
+}
+
+/* Take @dmb out of the index table; under the lock. */
+static void dibs_lo_unpublish(struct dibs_lo_dev *ldev, struct dibs_lo_dmb *dmb)
+{
+	dibs_dmb_clear_owner(ldev->dibs, dmb->idx);
+	RCU_INIT_POINTER(ldev->dmbs[dmb->idx], NULL);
+	__clear_bit(dmb->idx, ldev->used);
+	dmb->registered = false;
+	if (dmb->attached)
+		list_add(&dmb->orphan, &ldev->orphans);
+	dibs_lo_dmb_put(dmb);
+}
+
+static int dibs_lo_unregister_dmb(struct dibs_dev *dibs, struct dibs_dmb *desc)
+{
+	struct dibs_lo_dev *ldev = to_lo_dev(dibs);
+	struct dibs_lo_dmb *dmb;
+	int ret = 0;
+
+	mutex_lock(&ldev->lock);
+	dmb = dibs_lo_find(ldev, desc->dmb_tok);
+	if (dmb)
+		dibs_lo_unpublish(ldev, dmb);
+	else
+		ret = -EINVAL;
+	mutex_unlock(&ldev->lock);
+	return ret;
+}
+
+/*
+ * Deliver signal @sig_idx to the owner of @dmb, coalescing with signals that
+ * arrive while its handler runs: whoever sets the RUNNING bit delivers, in a
+ * loop, every bit pending until it can clear RUNNING with none pending.
+ * Under RCU, which keeps @dmb alive.
+ */
+static void dibs_lo_signal(struct dibs_lo_dev *ldev, struct dibs_lo_dmb *dmb,
+			   unsigned int sig_idx)
+{
+	int old, pending;
+
+	old = atomic_fetch_or(BIT(sig_idx) | DIBS_LO_SIG_RUNNING, &dmb->signals);
+	if (old & DIBS_LO_SIG_RUNNING)
+		return;
+
+	do {
+		pending = atomic_xchg(&dmb->signals, DIBS_LO_SIG_RUNNING);
+		dibs_handle_irq(ldev->dibs, dmb->idx,
+				pending & GENMASK(DIBS_LO_SIGNALS - 1, 0));
+	} while (atomic_cmpxchg(&dmb->signals, DIBS_LO_SIG_RUNNING, 0) !=
+		 DIBS_LO_SIG_RUNNING);
+}
+
+static int dibs_lo_move_data(struct dibs_dev *dibs, u64 dmb_tok,
+			     unsigned int idx, bool sf, unsigned int offset,
+			     void *data, unsigned int size)
+{
+	struct dibs_lo_dev *ldev = to_lo_dev(dibs);
+	struct dibs_lo_dmb *dmb;
+	int ret = 0;
+
+	if (idx >= DIBS_LO_SIGNALS)
+		return -EINVAL;
+
+	rcu_read_lock();
+	dmb = dibs_lo_find(ldev, dmb_tok);
+	if (!dmb || size > dmb->len || offset > dmb->len - size) {
+		ret = -EINVAL;
+		goto out;
+	}
+	memcpy(dmb->cpu_addr + offset, data, size);
+	if (sf)
+		dibs_lo_signal(ldev, dmb, idx);
+out:
+	rcu_read_unlock();
+	return ret;
+}
+
+static int dibs_lo_signal_event(struct dibs_dev *dibs, const uuid_t *rgid,
+				u32 trigger_irq, u32 event_code, u64 info)
+{
+	struct dibs_event event = {
+		.type = DIBS_SW_EVENT,
+		.subtype = event_code,
+		.gid = dibs->gid,
+		.data = info,
+	};
+
+	if (!uuid_equal(rgid, &dibs->gid))
+		return -ENETUNREACH;
+	dibs_handle_event(dibs, &event);
+	return 0;
+}
+
+static int dibs_lo_support_mmapped_rdmb(struct dibs_dev *dibs)
+{
+	return 1;
+}
+
+static int dibs_lo_attach_dmb(struct dibs_dev *dibs, struct dibs_dmb *desc)
+{
+	struct dibs_lo_dev *ldev = to_lo_dev(dibs);
+	struct dibs_lo_dmb *dmb;
+	int ret = 0;
+
+	mutex_lock(&ldev->lock);
+	dmb = dibs_lo_find(ldev, desc->dmb_tok);
+	if (dmb) {
+		dmb->attached++;
+		desc->cpu_addr = dmb->cpu_addr;
+		desc->dmb_len = dmb->len;
+		desc->idx = dmb->idx;
+		desc->dma_addr = 0;
+	} else {
+		ret = -EINVAL;
+	}
+	mutex_unlock(&ldev->lock);
+	return ret;
+}
+
+/* The attached DMB with @token, registered or orphaned; under the lock. */
+static struct dibs_lo_dmb *dibs_lo_find_attached(struct dibs_lo_dev *ldev,
+						 u64 token)
+{
+	struct dibs_lo_dmb *dmb = dibs_lo_find(ldev, token);
+
+	if (dmb)
+		return dmb->attached ? dmb : NULL;
+	list_for_each_entry(dmb, &ldev->orphans, orphan)
+		if (dmb->token == token)
+			return dmb;
+	return NULL;
+}
+
+static int dibs_lo_detach_dmb(struct dibs_dev *dibs, u64 token)
+{
+	struct dibs_lo_dev *ldev = to_lo_dev(dibs);
+	struct dibs_lo_dmb *dmb;
+	int ret = 0;
+
+	mutex_lock(&ldev->lock);
+	dmb = dibs_lo_find_attached(ldev, token);
+	if (dmb) {
+		if (!--dmb->attached && !dmb->registered)
+			list_del(&dmb->orphan);
+		dibs_lo_dmb_put(dmb);
+	} else {
+		ret = -EINVAL;
+	}
+	mutex_unlock(&ldev->lock);
+	return ret;
+}
+
+static const struct dibs_dev_ops dibs_lo_ops = {
+	.get_fabric_id = dibs_lo_get_fabric_id,
+	.query_remote_gid = dibs_lo_query_remote_gid,
+	.max_dmbs = dibs_lo_max_dmbs,
+	.register_dmb = dibs_lo_register_dmb,
+	.unregister_dmb = dibs_lo_unregister_dmb,
+	.move_data = dibs_lo_move_data,
+	.signal_event = dibs_lo_signal_event,
+	.support_mmapped_rdmb = dibs_lo_support_mmapped_rdmb,
+	.attach_dmb = dibs_lo_attach_dmb,
+	.detach_dmb = dibs_lo_detach_dmb,
+};
+
+static bool dibs_lo_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (!len || len > DIBS_LO_NAME_MAX)
+		return false;
+	for (; *name; name++)
+		if (!islower(*name) && !isdigit(*name) && *name != '_' &&
+		    *name != '-')
+			return false;
+	return true;
+}
+
+static struct dibs_lo_dev *dibs_lo_lookup(const char *name)
+{
+	struct dibs_lo_dev *ldev;
+
+	lockdep_assert_held(&dibs_lo_devices_lock);
+	list_for_each_entry(ldev, &dibs_lo_devices, node)
+		if (!strcmp(ldev->name, name))
+			return ldev;
+	return NULL;
+}
+
+static void dibs_lo_dev_free(struct dibs_lo_dev *ldev)
+{
+	bitmap_free(ldev->used);
+	kvfree(ldev->dmbs);
+	mutex_destroy(&ldev->lock);
+	kfree(ldev);
+}
+
+/**
+ * dibs_lo_dev_create() - create and add a loopback device
+ * @name: its name, 1 to %DIBS_LO_NAME_MAX characters of ``[a-z0-9_-]``
+ *
+ * Context: process context, may sleep; not from a client's add_dev() or
+ * del_dev().
+ * Return: the device; ERR_PTR(-EINVAL) for a bad name, ERR_PTR(-EEXIST) if
+ * a device of that name exists, ERR_PTR(-ENOMEM), or the error of
+ * dibs_dev_add().
+ */
+VISIBLE_IF_KUNIT struct dibs_lo_dev *dibs_lo_dev_create(const char *name)
+{
+	struct dibs_lo_dev *ldev;
+	struct dibs_dev *dibs;
+	int ret;
+
+	if (!dibs_lo_name_valid(name))
+		return ERR_PTR(-EINVAL);
+
+	ldev = kzalloc(sizeof(*ldev), GFP_KERNEL);
+	if (!ldev)
+		return ERR_PTR(-ENOMEM);
+	strscpy(ldev->name, name);
+	mutex_init(&ldev->lock);
+	INIT_LIST_HEAD(&ldev->orphans);
+	ldev->used = bitmap_zalloc(DIBS_LO_MAX_DMBS, GFP_KERNEL);
+	ldev->dmbs = kvcalloc(DIBS_LO_MAX_DMBS, sizeof(*ldev->dmbs),
+			      GFP_KERNEL);
+	if (!ldev->used || !ldev->dmbs) {
+		ret = -ENOMEM;
+		goto err_free_ldev;
+	}
+
+	dibs = dibs_dev_alloc();
+	if (!dibs) {
+		ret = -ENOMEM;
+		goto err_free_ldev;
+	}
+	ldev->dibs = dibs;
+	dibs->ops = &dibs_lo_ops;
+	dibs->drv_priv = ldev;
+	uuid_gen(&dibs->gid);
+	ret = dev_set_name(&dibs->dev, "%s", name);
+	if (ret)
+		goto err_put_dibs;
+
+	mutex_lock(&dibs_lo_devices_lock);
+	if (dibs_lo_lookup(name)) {
+		ret = -EEXIST;
+		goto err_unlock;
+	}
+	ret = dibs_dev_add(dibs);
+	if (ret)
+		goto err_unlock;
+	list_add_tail(&ldev->node, &dibs_lo_devices);
+	mutex_unlock(&dibs_lo_devices_lock);
+	return ldev;
+
+err_unlock:
+	mutex_unlock(&dibs_lo_devices_lock);
+err_put_dibs:
+	put_device(&dibs->dev);
+err_free_ldev:
+	dibs_lo_dev_free(ldev);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_IF_KUNIT(dibs_lo_dev_create);
+
+/* Count the DMBs still registered or attached; under the device lock. */
+static unsigned int dibs_lo_count_dmbs(struct dibs_lo_dev *ldev)
+{
+	struct dibs_lo_dmb *dmb;
+	unsigned int count;
+
+	count = bitmap_weight(ldev->used, DIBS_LO_MAX_DMBS);
+	list_for_each_entry(dmb, &ldev->orphans, orphan)
+		count++;
+	return count;
+}
+
+/* Withdraw @ldev from its clients and free it; under dibs_lo_devices_lock. */
+static void dibs_lo_dev_remove(struct dibs_lo_dev *ldev)
+{
+	unsigned int left;
+
+	list_del(&ldev->node);
+	dibs_dev_del(ldev->dibs);
+
+	mutex_lock(&ldev->lock);
+	left = dibs_lo_count_dmbs(ldev);
+	mutex_unlock(&ldev->lock);
+	if (left) {
+		/*
+		 * A client kept DMBs past its del_dev(). Freeing them could
+		 * pull memory out from under it, so leave them, and the
+		 * device with them, allocated.
+		 */
+		pr_err("%s: %u DMBs left by clients after removal; leaking them\n",
+		       ldev->name, left);
+		return;
+	}
+	put_device(&ldev->dibs->dev);
+	dibs_lo_dev_free(ldev);
+}
+
+/**
+ * dibs_lo_dev_destroy() - remove a loopback device
+ * @name: the device's name
+ *
+ * Takes the device away from every client (their del_dev() must release
+ * its DMBs) and frees it.
+ *
+ * Context: process context, may sleep; not from a client's add_dev() or
+ * del_dev().
+ * Return: 0, or -ENODEV if no loopback device has that name.
+ */
+VISIBLE_IF_KUNIT int dibs_lo_dev_destroy(const char *name)
+{
+	struct dibs_lo_dev *ldev;
+	int ret = 0;
+
+	mutex_lock(&dibs_lo_devices_lock);
+	ldev = dibs_lo_lookup(name);
+	if (ldev)
+		dibs_lo_dev_remove(ldev);
+	else
+		ret = -ENODEV;
+	mutex_unlock(&dibs_lo_devices_lock);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(dibs_lo_dev_destroy);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/**
+ * dibs_lo_dev_dibs() - the DIBS device of a loopback device
+ * @ldev: the loopback device
+ *
+ * Return: its &struct dibs_dev.
+ */
+struct dibs_dev *dibs_lo_dev_dibs(struct dibs_lo_dev *ldev)
+{
+	return ldev->dibs;
+}
+EXPORT_SYMBOL_IF_KUNIT(dibs_lo_dev_dibs);
+
+/**
+ * dibs_lo_dmbs_in_use() - DMBs a loopback device holds
+ * @ldev: the loopback device
+ *
+ * Context: process context, may sleep.
+ * Return: the number of DMBs registered, or unregistered but attached.
+ */
+unsigned int dibs_lo_dmbs_in_use(struct dibs_lo_dev *ldev)
+{
+	unsigned int count;
+
+	mutex_lock(&ldev->lock);
+	count = dibs_lo_count_dmbs(ldev);
+	mutex_unlock(&ldev->lock);
+	return count;
+}
+EXPORT_SYMBOL_IF_KUNIT(dibs_lo_dmbs_in_use);
+#endif
+
+/* Read a device name written to a debugfs control file. */
+static int dibs_lo_read_name(const char __user *ubuf, size_t count,
+			     char *name)
+{
+	char buf[DIBS_LO_NAME_MAX + 2];
+	char *trimmed;
+
+	if (!count || count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	trimmed = strim(buf);
+	if (strlen(trimmed) > DIBS_LO_NAME_MAX)
+		return -EINVAL;
+	strscpy(name, trimmed, DIBS_LO_NAME_MAX + 1);
+	return 0;
+}
+
+static ssize_t dibs_lo_new_device_write(struct file *file,
+					const char __user *ubuf,
+					size_t count, loff_t *ppos)
+{
+	char name[DIBS_LO_NAME_MAX + 1];
+	struct dibs_lo_dev *ldev;
+	int ret;
+
+	ret = dibs_lo_read_name(ubuf, count, name);
+	if (ret)
+		return ret;
+	ldev = dibs_lo_dev_create(name);
+	if (IS_ERR(ldev)) {
+		pr_info("cannot create device \"%s\": %pe\n", name, ldev);
+		return PTR_ERR(ldev);
+	}
+	return count;
+}
+
+static ssize_t dibs_lo_del_device_write(struct file *file,
+					const char __user *ubuf,
+					size_t count, loff_t *ppos)
+{
+	char name[DIBS_LO_NAME_MAX + 1];
+	int ret;
+
+	ret = dibs_lo_read_name(ubuf, count, name);
+	if (ret)
+		return ret;
+	ret = dibs_lo_dev_destroy(name);
+	return ret ? ret : count;
+}
+
+static const struct file_operations dibs_lo_new_device_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = dibs_lo_new_device_write,
+	.llseek = noop_llseek,
+};
+
+static const struct file_operations dibs_lo_del_device_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = dibs_lo_del_device_write,
+	.llseek = noop_llseek,
+};
+
+static void dibs_lo_remove_all(void)
+{
+	struct dibs_lo_dev *ldev, *next;
+
+	mutex_lock(&dibs_lo_devices_lock);
+	list_for_each_entry_safe_reverse(ldev, next, &dibs_lo_devices, node)
+		dibs_lo_dev_remove(ldev);
+	mutex_unlock(&dibs_lo_devices_lock);
+}
+
+static int __init dibs_lo_init(void)
+{
+	struct dibs_lo_dev *ldev;
+
+	ldev = dibs_lo_dev_create("lo");
+	if (IS_ERR(ldev))
+		return PTR_ERR(ldev);
+
+	dibs_lo_debugfs = debugfs_create_dir("dibs_loopback", NULL);
+	debugfs_create_file("new_device", 0200, dibs_lo_debugfs, NULL,
+			    &dibs_lo_new_device_fops);
+	debugfs_create_file("del_device", 0200, dibs_lo_debugfs, NULL,
+			    &dibs_lo_del_device_fops);
+	return 0;
+}
+
+static void __exit dibs_lo_exit(void)
+{
+	/* No new devices from debugfs once this returns. */
+	debugfs_remove(dibs_lo_debugfs);
+	dibs_lo_remove_all();
+	/* Let DMB memory freed by call_rcu() go before the code does. */
+	rcu_barrier();
+}
+
+module_init(dibs_lo_init);
+module_exit(dibs_lo_exit);
+
+MODULE_DESCRIPTION("DIBS loopback device");
+MODULE_LICENSE("GPL");
