@@ -62,4 +62,58 @@ if find_splats "$build_dir/test.log"; then
 else
 	result PASS "kunit-$arch:no-splat"
 fi
+
+# kunit.py reboots as soon as the suites are done, long before kmemleak's
+# first automatic scan. So boot the same kernel once more with a busybox
+# initramfs whose /init, run after the built-in suites, asks kmemleak for a
+# scan and prints what it found.
+leakcheck() {
+	local dir initrd=$build_dir/leakcheck-initrd.cpio.gz
+	local log=$build_dir/leakcheck.log
+
+	dir=$(mktemp -d) || return 1
+	mkdir -p "$dir/bin"
+	cp /bin/busybox "$dir/bin/busybox"
+	cat > "$dir/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mkdir -p /proc /sys
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t debugfs debugfs /sys/kernel/debug
+# kmemleak ignores objects younger than 5 s; scan twice to be sure.
+sleep 6
+echo scan > /sys/kernel/debug/kmemleak
+echo scan > /sys/kernel/debug/kmemleak
+cat /sys/kernel/debug/kmemleak && echo "dibs-leakcheck: done"
+reboot -f
+INIT
+	chmod +x "$dir/init"
+	(cd "$dir" && find . | cpio -o -H newc --quiet | gzip) > "$initrd"
+	rm -rf "$dir"
+
+	log "leak check: booting the KUnit kernel with an initramfs"
+	timeout 900 qemu-system-x86_64 -nodefaults -m 1024 -smp 2 \
+		-kernel "$build_dir/arch/x86/boot/bzImage" -initrd "$initrd" \
+		-append "console=ttyS0 kunit.enable=1 rdinit=/init panic=-1" \
+		-no-reboot -nographic -serial stdio -bios qboot.rom \
+		< /dev/null > "$log" 2>&1
+	if ! grep -q 'dibs-leakcheck: done' "$log"; then
+		log "leak check did not finish: $log"
+		return 1
+	fi
+	if find_splats "$log" || grep -n 'unreferenced object' "$log"; then
+		log "leak or splat in $log"
+		return 1
+	fi
+}
+
+if [ "$arch" = x86_64 ]; then
+	if leakcheck; then
+		result PASS "kunit-$arch:no-leak"
+	else
+		result FAIL "kunit-$arch:no-leak"
+		rc=1
+	fi
+fi
 exit $rc
