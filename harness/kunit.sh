@@ -78,9 +78,9 @@ leakcheck() {
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
 mkdir -p /proc /sys
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t debugfs debugfs /sys/kernel/debug
+mount -t proc none /proc
+mount -t sysfs none /sys
+mount -t debugfs none /sys/kernel/debug
 # kmemleak ignores objects younger than 5 s; scan twice to be sure.
 sleep 6
 echo scan > /sys/kernel/debug/kmemleak
