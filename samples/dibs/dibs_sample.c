@@ -56,8 +56,10 @@
  *	``round_ns_min``, ``round_ns_p50``, ``round_ns_p99`` and
  *	``round_ns_max``.
  *
- * A run that loses its device (del_dev()) or its module ends as aborted.
- * The client holds DMBs only while a run goes on.
+ * A run that loses its device (del_dev()) or its module ends as aborted,
+ * and the kernel log says so ("run aborted after N of M rounds"), since the
+ * device's directory goes away with it. The client holds DMBs only while a
+ * run goes on.
  */
 
 #define SAMPLE_MAX_ROUNDS	1000000
@@ -560,8 +562,12 @@ static const struct file_operations sample_start_fops = {
 static void sample_stop(struct sample_dev *sd)
 {
 	mutex_lock(&sd->lock);
-	if (sd->state == SAMPLE_RUNNING)
+	if (sd->state == SAMPLE_RUNNING) {
 		sample_finish(sd, SAMPLE_ABORTED);
+		dev_info(&sd->dibs->dev,
+			 "dibs_sample: run aborted after %u of %u rounds\n",
+			 sd->rounds_done, sd->rounds);
+	}
 	mutex_unlock(&sd->lock);
 	/* A signal that raced the abort finds the run over. */
 	cancel_work_sync(&sd->work);
