@@ -5,6 +5,7 @@
 #   make            build the modules against KDIR
 #   make deps       install the Debian packages everything else needs
 #   make kunit      run the KUnit suites in QEMU with the debug options
+#   make run        boot the stock Debian kernel, load the modules, ping-pong
 #   make check      every test and gate; ends with "N passed, N failed"
 #   make clean      remove build products from the checkout
 #
@@ -19,7 +20,7 @@ KDIR ?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),/usr/src/linux
 # What an out-of-tree build enables; in a kernel tree Kconfig decides.
 OOT_CONFIG := CONFIG_DIBS=m CONFIG_DIBS_LO=m CONFIG_SAMPLE_DIBS=m
 
-.PHONY: all modules deps kunit check clean
+.PHONY: all modules deps kunit check clean run
 
 all: modules
 
@@ -34,6 +35,9 @@ kunit: deps
 
 check: deps
 	harness/check.sh
+
+run: deps
+	harness/vm.sh -t 600 harness/run-guest.sh
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) $(OOT_CONFIG) clean

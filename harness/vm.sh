@@ -1,0 +1,226 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot the stock Debian 6.12 kernel in QEMU with this project's modules and
+# run one script in it.
+#
+#   harness/vm.sh [-t SECONDS] [-o LOG] [-f PATH]... SCRIPT [ARG...]
+#
+#   -t SECONDS  bound on the whole VM run (default 600)
+#   -o LOG      console log (default $BUILD/vm/<script name>/console.log);
+#               the guest's complete kernel log goes to LOG.dmesg
+#   -f PATH     copy a file or directory into the guest's /root (repeatable)
+#
+# The initramfs and the other files of a run are in $BUILD/vm/<script
+# name>/; runs of different scripts can go on at the same time.
+#
+# The kernel image comes from the linux-image-<krel>-unsigned package,
+# downloaded and unpacked into $CACHE/stock-<krel>/ without installing it.
+# The modules are built against the matching headers in a copy of the
+# checkout, and go with busybox into an initramfs, where "modprobe
+# dibs_loopback" works as on an installed system. In the guest, /root is the
+# working directory, SCRIPT runs with sh, and the machine powers off after.
+#
+# The exit status is the script's. The run fails instead if the VM does not
+# finish in time, or if the console or kernel log has a splat (see
+# find_splats in lib.sh). QEMU uses TCG unless a trial boot shows that KVM
+# works; DIBS_VM_ACCEL=tcg|kvm skips the trial.
+
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+START_MARKER=DIBS_VM_START
+EXIT_MARKER=DIBS_VM_EXIT=
+
+usage() { die "usage: $0 [-t SECONDS] [-o LOG] [-f PATH]... SCRIPT [ARG...]"; }
+
+timeout=600
+console=
+copies=()
+while getopts t:o:f: opt; do
+	case $opt in
+	t) timeout=$OPTARG ;;
+	o) console=$OPTARG ;;
+	f) copies+=("$OPTARG") ;;
+	*) usage ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -ge 1 ] || usage
+script=$1
+shift
+[ -f "$script" ] || die "no script $script"
+
+krel=$(debian_krel)
+[ -n "$krel" ] || die "no Debian 6.12 kernel release found; run harness/deps.sh"
+stock=$CACHE/stock-$krel
+work=$BUILD/vm/$(basename "$script" .sh)
+console=${console:-$work/console.log}
+mkdir -p "$work" "$(dirname "$console")"
+
+# The kernel image and the module metadata depmod needs, from the package.
+fetch_stock_kernel() {
+	local pkg=linux-image-$krel-unsigned dl=$CACHE/stock-$krel.download
+	local mod=./lib/modules/$krel
+
+	[ -f "$stock/vmlinuz" ] && return 0
+	log "downloading $pkg"
+	rm -rf "$dl" "$stock.new"
+	mkdir -p "$dl"
+	(cd "$dl" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >&2) ||
+		die "cannot download $pkg"
+	dpkg-deb --fsys-tarfile "$dl"/*.deb |
+		tar -x -C "$dl" "./boot/vmlinuz-$krel" "$mod/modules.builtin" \
+			"$mod/modules.builtin.modinfo" "$mod/modules.order" ||
+		die "cannot unpack $pkg"
+	mkdir -p "$stock.new"
+	mv "$dl/$mod"/modules.* "$stock.new/"
+	mv "$dl/boot/vmlinuz-$krel" "$stock.new/vmlinuz"
+	rm -rf "$dl" "$stock"
+	mv "$stock.new" "$stock"
+}
+
+# Build the modules out of the checkout, as the oot-w1 gate does, and take
+# a copy of them.
+build_modules() {
+	local src=$BUILD/vm-src
+
+	mkdir -p "$src"
+	rsync -rc --delete --exclude=.git --exclude='*.o' --exclude='*.ko' \
+		"$REPO/" "$src/"
+	if ! make -C "$src" KDIR="/usr/src/linux-headers-$krel" -j"$JOBS" \
+			modules > "$work/build.log" 2>&1; then
+		tail -n 30 "$work/build.log" >&2
+		die "module build failed (log: $work/build.log)"
+	fi
+	rm -rf "$work/modules"
+	mkdir -p "$work/modules"
+	find "$src" -name '*.ko' -exec cp {} "$work/modules/" \;
+}
+
+# busybox, the modules with their depmod data, the script and its files.
+make_initramfs() {
+	local root=$work/root mod path arg
+
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,root}
+	cp /bin/busybox "$root/bin/busybox"
+	ln -s busybox "$root/bin/sh"
+	mod=$root/lib/modules/$krel
+	mkdir -p "$mod/extra"
+	cp "$stock"/modules.* "$mod/"
+	cp "$work"/modules/*.ko "$mod/extra/" || die "no modules built"
+	depmod -b "$root" "$krel" || die "depmod failed"
+
+	cp "$script" "$root/root/run.sh"
+	for path in "${copies[@]}"; do
+		cp -r "$path" "$root/root/" || die "cannot copy $path"
+	done
+	: > "$root/root/args"
+	for arg in "$@"; do
+		printf '%s\n' "$arg" >> "$root/root/args"
+	done
+
+	cat > "$root/init" <<-EOF
+	#!/bin/sh
+	/bin/busybox --install -s
+	mount -t proc none /proc
+	mount -t sysfs none /sys
+	mount -t devtmpfs none /dev
+	mount -t debugfs none /sys/kernel/debug
+	mount -t tmpfs none /tmp
+	cd /root || exit
+	echo $START_MARKER
+	set --
+	while IFS= read -r arg; do set -- "\$@" "\$arg"; done < args
+	sh ./run.sh "\$@"
+	rc=\$?
+	dmesg > /dev/ttyS1
+	echo "$EXIT_MARKER\$rc"
+	poweroff -f
+	EOF
+	chmod +x "$root/init"
+	(cd "$root" && find . | cpio -o -H newc --quiet) > "$work/initramfs.cpio" ||
+		die "cannot pack the initramfs"
+}
+
+# The console goes to stdout, the second serial port to a file. It execs
+# timeout(1), so only call it in a pipeline or in the background, where it
+# runs in a subshell; there "$!" is timeout and killing it stops QEMU. The
+# timeout stays in the foreground, so that Ctrl-C stops QEMU too.
+qemu() { # accel seconds kernel-args dmesg-log
+	exec timeout --foreground -k 10 "$2" qemu-system-x86_64 -accel "$1" \
+		-smp 2 -m 1G -nodefaults -no-reboot -display none \
+		-kernel "$stock/vmlinuz" -initrd "$work/initramfs.cpio" \
+		-append "console=ttyS0 $3" \
+		-serial stdio -serial "file:$4" < /dev/null 2>&1
+}
+
+# KVM is used only if a guest boots with it: on some hosts the guest stops
+# at once with "KVM internal error". The answer holds until the host reboots.
+pick_accel() {
+	local probe=$BUILD/vm/kvm-probe.log answer=$BUILD/vm/accel
+	local boot_id pid i accel
+
+	if [ -n "${DIBS_VM_ACCEL:-}" ]; then
+		echo "$DIBS_VM_ACCEL"
+		return
+	fi
+	boot_id=$(cat /proc/sys/kernel/random/boot_id)
+	if [ -f "$answer" ] && [ "$(sed -n 1p "$answer")" = "$boot_id" ]; then
+		sed -n 2p "$answer"
+		return
+	fi
+	accel=tcg
+	if [ -w /dev/kvm ]; then
+		# busybox as init prints its usage and exits: the kernel
+		# panics with "Attempted to kill init" if it got that far.
+		qemu kvm 30 rdinit=/bin/busybox /dev/null > "$probe" &
+		pid=$!
+		for ((i = 0; i < 60; i++)); do
+			if grep -q 'Attempted to kill init' "$probe"; then
+				accel=kvm
+				break
+			fi
+			grep -q 'KVM internal error' "$probe" && break
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.5
+		done
+		kill "$pid" 2>/dev/null
+		wait "$pid"
+	fi
+	printf '%s\n%s\n' "$boot_id" "$accel" > "$answer"
+	echo "$accel"
+}
+
+# The stock kernel, the module build and the KVM trial are shared by all
+# runs.
+exec 9> "$BUILD/vm.lock"
+flock -w "$timeout" 9 || die "another VM run holds $BUILD/vm.lock"
+fetch_stock_kernel
+build_modules
+make_initramfs "$@"
+accel=$(pick_accel)
+exec 9>&-
+
+log "booting $krel ($accel) with $(basename "$script")"
+start=$(date +%s)
+rm -f "$console.dmesg"
+qemu "$accel" "$timeout" "panic=-1 oops=panic panic_on_warn=0 loglevel=5" \
+	"$console.dmesg" | tr -d '\r' | tee "$console" |
+	awk -v start="$START_MARKER" -v end="^$EXIT_MARKER" \
+		'shown && $0 !~ end { print; fflush() } $0 == start { shown = 1 }'
+qemu_rc=${PIPESTATUS[0]}
+log "VM finished in $(($(date +%s) - start)) s (console log: $console)"
+
+status=$(sed -n "s/^$EXIT_MARKER\([0-9]*\)$/\1/p" "$console" | tail -n 1)
+if [ -z "$status" ]; then
+	[ "$qemu_rc" = 124 ] && echo "VM timed out after $timeout s" >&2
+	echo "the guest did not finish (QEMU status $qemu_rc)" >&2
+	status=1
+fi
+if find_splats "$console" >&2 || find_splats "$console.dmesg" >&2; then
+	echo "kernel splat in the log of the VM" >&2
+	status=1
+fi
+exit "$status"

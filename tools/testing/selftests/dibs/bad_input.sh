@@ -1,0 +1,131 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Bad input to the debugfs files of the sample client and of the loopback
+# driver: each write fails with the documented error and changes nothing.
+# shellcheck disable=SC3043 # busybox sh, dash and bash have "local"
+
+. "$(dirname "$(readlink -f "$0")")/lib.sh"
+
+cleanup() {
+	unload_all
+}
+trap cleanup EXIT
+
+# "name|input" lines; each input to start must fail with EINVAL. The shell
+# adds a newline to each.
+BAD_START='empty_line|
+missing_value|rounds
+not_a_number|rounds=abc size=1
+negative|rounds=-1 size=1
+trailing_garbage|rounds=10x size=1
+unknown_key|rounds=1 size=1 speed=3
+rounds_zero|rounds=0 size=64
+rounds_over_max|rounds=1000001 size=64
+rounds_over_u32|rounds=4294967296 size=64
+rounds_missing|size=64
+size_zero|rounds=1 size=0
+size_over_max|rounds=1 size=1048577
+size_missing|rounds=5
+zerocopy_two|rounds=1 size=1 zerocopy=2'
+
+# "name|input|error" lines for the loopback driver's new_device.
+BAD_NEW_DEVICE='empty_name||EINVAL
+upper_case|LO9|EINVAL
+slash|lo/9|EINVAL
+inner_space|lo 9|EINVAL
+dot|lo.9|EINVAL
+name_too_long|abcdefghijklmnop|EINVAL
+duplicate|lo|EEXIST'
+
+# The same for del_device.
+BAD_DEL_DEVICE='unknown_name|nope|ENODEV
+name_too_long|abcdefghijklmnop|EINVAL'
+
+# The write fails with EINVAL, the kernel log says why, nothing starts.
+start_rejects() { # input
+	local before
+
+	before=$(log_count "dibs_sample: lo: ")
+	expect_write "$SAMPLE/lo/start" "$1" EINVAL || return 1
+	[ "$(log_count "dibs_sample: lo: ")" -gt "$before" ] ||
+		fail "no kernel log message for \"$1\"" || return 1
+	expect_eq "state after \"$1\"" "$(result_of lo state)" idle
+}
+
+start_rejects_overlong_input() {
+	local input=rounds=1
+
+	for _ in $(seq 20); do
+		input="$input size=1"
+	done
+	start_rejects "$input"
+}
+
+start_busy_while_running() {
+	lo_add lo1 && start_run lo1 "$LONG_RUN" || return 1
+	expect_write "$SAMPLE/lo1/start" "rounds=1 size=1" EBUSY &&
+		running lo1 && expect_eq "lo1 rounds" \
+			"$(result_of lo1 rounds)" 1000000 || return 1
+	lo_del lo1
+}
+
+results_is_read_only() {
+	[ "$(write_status "$SAMPLE/lo/results" "rounds=1 size=1")" != 0 ] ||
+		fail "writing results succeeded" || return 1
+	expect_eq "state" "$(result_of lo state)" idle
+}
+
+start_is_write_only() {
+	if cat "$SAMPLE/lo/start" > /dev/null 2>&1; then
+		fail "reading start succeeded"
+		return 1
+	fi
+}
+
+# The write fails with the error and leaves the devices as they were.
+lo_ctl_rejects() { # file input error
+	local devices
+
+	devices=$(ls "$CLASS")
+	expect_write "$LO_CTL/$1" "$2" "$3" &&
+		expect_eq "devices after \"$2\"" "$(ls "$CLASS")" "$devices"
+}
+
+# The longest valid name works, so name_too_long tests the limit.
+lo_ctl_accepts_longest_name() {
+	lo_add abcdefghijklmno && [ -e "$CLASS/abcdefghijklmno" ] &&
+		lo_del abcdefghijklmno
+}
+
+# One check per line of a table: the command gets the input and the error.
+table_checks() { # prefix table command [arg...]
+	local prefix="$1" table="$2" name input err
+
+	shift 2
+	while IFS='|' read -r name input err <&3; do
+		run_check "$prefix$name" "$@" "$input" ${err:+"$err"}
+	done 3<<-EOF
+	$table
+	EOF
+}
+
+count() { # table
+	echo "$1" | wc -l
+}
+
+ktap_print_header
+ktap_set_plan $(($(count "$BAD_START") + $(count "$BAD_NEW_DEVICE") +
+		 $(count "$BAD_DEL_DEVICE") + 5))
+if ! load_all; then
+	ktap_exit_fail_msg "cannot load the DIBS modules"
+fi
+table_checks start_rejects_ "$BAD_START" start_rejects
+run_check start_rejects_overlong_input start_rejects_overlong_input
+run_check start_busy_while_running start_busy_while_running
+run_check results_is_read_only results_is_read_only
+run_check start_is_write_only start_is_write_only
+table_checks new_device_rejects_ "$BAD_NEW_DEVICE" lo_ctl_rejects new_device
+table_checks del_device_rejects_ "$BAD_DEL_DEVICE" lo_ctl_rejects del_device
+run_check new_device_accepts_longest_name lo_ctl_accepts_longest_name
+ktap_finished

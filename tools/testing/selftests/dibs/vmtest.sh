@@ -1,0 +1,113 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run the DIBS selftests in QEMU on the stock Debian 6.12 kernel with the
+# modules of this tree, in one VM booted by harness/vm.sh.
+#
+#   tools/testing/selftests/dibs/vmtest.sh [TEST...]
+#
+# TEST is one of the TEST_PROGS of the Makefile, with or without ".sh"
+# (default: all, in the Makefile's order). Each TAP test point is reported
+# as "PASS selftest:<test>:<point>" (or FAIL, SKIP) for harness/check.sh. A
+# test that fails without a failing test point, times out or never ends
+# fails as "selftest:<test>", and a kernel splat in the VM's logs fails
+# "selftest:kernel-log". The exit status is non-zero on any failure.
+
+DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../../../../harness/lib.sh
+. "$DIR/../../../../harness/lib.sh"
+
+KTAP=tools/testing/selftests/kselftest/ktap_helpers.sh
+work=$BUILD/selftests
+failed=0
+
+report() { # PASS|FAIL|SKIP name
+	result "$1" "selftest:$2"
+	[ "$1" != FAIL ] || failed=1
+}
+
+# The kernel's TAP helpers, from the source tree of harness/tree.sh or the
+# linux-source-6.12 tarball.
+ktap_helpers() {
+	local cached=$CACHE/kselftest/ktap_helpers.sh
+
+	if [ -f "$KSRC/$KTAP" ]; then
+		echo "$KSRC/$KTAP"
+		return
+	fi
+	if [ ! -f "$cached" ]; then
+		mkdir -p "$(dirname "$cached")"
+		tar -xJf "$SOURCE_TARBALL" -O "linux-source-6.12/$KTAP" \
+			> "$cached.new" ||
+			die "cannot extract $KTAP from $SOURCE_TARBALL"
+		mv "$cached.new" "$cached"
+	fi
+	echo "$cached"
+}
+
+mapfile -t all < <(sed -n '/^TEST_PROGS/,/^# end/p' "$DIR/Makefile" |
+		   grep -o '[a-z_]*\.sh')
+[ ${#all[@]} -gt 0 ] || die "no TEST_PROGS in $DIR/Makefile"
+tests=()
+for t in "$@"; do
+	t=${t%.sh}.sh
+	printf '%s\n' "${all[@]}" | grep -qxF "$t" || die "no test $t"
+	tests+=("$t")
+done
+[ ${#tests[@]} -gt 0 ] || tests=("${all[@]}")
+
+per_test=$(sed -n 's/^timeout=//p' "$DIR/settings")
+rm -rf "$work"
+mkdir -p "$work/selftests/dibs" "$work/selftests/kselftest"
+mapfile -t files < <(sed -n 's/^TEST_FILES := //p' "$DIR/Makefile")
+for t in "${all[@]}" "${files[@]}" settings; do
+	cp "$DIR/$t" "$work/selftests/dibs/" || exit 1
+done
+cp "$(ktap_helpers)" "$work/selftests/kselftest/" || exit 1
+
+cat > "$work/dibs-selftests.sh" <<'EOF'
+cd selftests/dibs || exit 1
+timeout=$(sed -n 's/^timeout=//p' settings)
+status=0
+for t in "$@"; do
+	echo "DIBS_SELFTEST_BEGIN $t"
+	timeout "$timeout" sh "./$t"
+	rc=$?
+	echo "DIBS_SELFTEST_END $t $rc"
+	[ "$rc" -eq 0 ] || status=1
+done
+exit "$status"
+EOF
+
+start=$(date +%s)
+"$DIR/../../../../harness/vm.sh" -t $((per_test * ${#tests[@]} + 120)) \
+	-o "$work/console.log" -f "$work/selftests" "$work/dibs-selftests.sh" \
+	"${tests[@]}"
+log "selftests took $(($(date +%s) - start)) s"
+
+while read -r status name; do
+	report "$status" "$name"
+done < <(awk '
+	/^DIBS_SELFTEST_BEGIN / { test = $2; sub(/\.sh$/, "", test); bad = 0 }
+	/^DIBS_SELFTEST_END / {
+		if ($3 != 0 && !bad)
+			print "FAIL", test
+		test = ""
+	}
+	test != "" && /^ok [0-9]+ / {
+		print (/# SKIP/ ? "SKIP" : "PASS"), test ":" $3
+	}
+	test != "" && /^not ok [0-9]+ / { print "FAIL", test ":" $4; bad = 1 }
+' "$work/console.log")
+
+for t in "${tests[@]}"; do
+	grep -q "^DIBS_SELFTEST_END $t " "$work/console.log" ||
+		report FAIL "${t%.sh}"
+done
+if find_splats "$work/console.log" > /dev/null ||
+   find_splats "$work/console.log.dmesg" > /dev/null; then
+	report FAIL kernel-log
+else
+	report PASS kernel-log
+fi
+exit "$failed"
