@@ -7,6 +7,7 @@
 #   make kunit      run the KUnit suites in QEMU with the debug options
 #   make run        boot the stock Debian kernel, load the modules, ping-pong
 #   make check      every test and gate; ends with "N passed, N failed"
+#   make bench      benchmarks of the loopback data path (bench/)
 #   make clean      remove build products from the checkout
 #
 # KDIR defaults to the running kernel's build directory if it exists, else
@@ -18,9 +19,10 @@ RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
 KDIR ?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),/usr/src/linux-headers-$(DEBIAN_KREL))
 
 # What an out-of-tree build enables; in a kernel tree Kconfig decides.
-OOT_CONFIG := CONFIG_DIBS=m CONFIG_DIBS_LO=m CONFIG_SAMPLE_DIBS=m
+OOT_CONFIG := CONFIG_DIBS=m CONFIG_DIBS_LO=m CONFIG_SAMPLE_DIBS=m \
+	CONFIG_SAMPLE_DIBS_BENCH=m
 
-.PHONY: all modules deps kunit check clean run
+.PHONY: all modules deps kunit check bench clean run
 
 all: modules
 
@@ -35,6 +37,9 @@ kunit: deps
 
 check: deps
 	harness/check.sh
+
+bench: deps
+	harness/bench.sh
 
 run: deps
 	harness/vm.sh -t 600 harness/run-guest.sh

@@ -1,0 +1,361 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Benchmarks of the loopback data path (samples/dibs/dibs_bench.c and the
+# ping-pong of samples/dibs/dibs_sample.c), in two places:
+#
+#   - a UML kernel built with kunit.py: it runs as a host process, so its
+#     single-CPU figures are at native speed;
+#   - the stock Debian kernel in QEMU with 2 vCPUs (harness/vm.sh), with the
+#     modules built out of tree, for the 2-CPU scaling figure.
+#
+#   harness/bench.sh [--smoke]
+#
+# Prints the table and writes bench/results.json, bench/results.md and
+# bench/throughput.svg, and fails if a figure misses its bar. --smoke runs
+# everything with tiny iteration counts, writes its output under
+# $BUILD/bench-smoke instead, and fails only if the benchmark cannot be
+# built, run or parsed.
+
+. "$(dirname "$0")/lib.sh"
+
+smoke=0
+case ${1:-} in
+--smoke) smoke=1 ;;
+"") ;;
+*) die "usage: $0 [--smoke]" ;;
+esac
+
+if [ "$smoke" = 1 ]; then
+	iters=64 reps=3 rounds=20 out=$BUILD/bench-smoke
+else
+	iters=${DIBS_BENCH_ITERATIONS:-65536} reps=${DIBS_BENCH_REPS:-31}
+	rounds=${DIBS_BENCH_ROUNDS:-20000} out=$REPO/bench
+fi
+work=$BUILD/bench
+um_build=$BUILD/bench-um
+mkdir -p "$work" "$out"
+
+# The script that runs in both kernels: the sample's ping-pong, then the
+# benchmark client. Result rows go to stdout as "dibs-bench-row: {json}".
+cat > "$work/guest.sh" <<'GUEST'
+#!/bin/sh
+iters=$1 reps=$2 rounds=$3
+for m in dibs_loopback dibs_sample dibs_bench; do
+	modprobe "$m" 2>/dev/null
+done
+row() { echo "dibs-bench-row: $*"; }
+
+dir=/sys/kernel/debug/dibs_sample/lo
+if echo "rounds=$rounds size=64" > "$dir/start"; then
+	while grep -q '^state: running' "$dir/results"; do sleep 1; done
+	v() { sed -n "s/^$1: //p" "$dir/results"; }
+	ns="$(v round_ns_min),$(v round_ns_p50),$(v round_ns_max)"
+	row "{\"row\":\"pingpong\",\"size\":64,\"state\":\"$(v state)\"," \
+	    "\"rounds\":$(v rounds_done),\"round_ns\":[$ns]," \
+	    "\"round_ns_p99\":$(v round_ns_p99)}"
+else
+	row '{"row":"pingpong","error":1}'
+fi
+
+echo "$reps" > /sys/module/dibs_bench/parameters/reps
+echo "$iters" > /sys/kernel/debug/dibs_bench/run
+dmesg | sed -n 's/.*dibs_bench: \({.*}\)$/dibs-bench-row: \1/p'
+GUEST
+
+# UML: a kernel without debug options, with everything of ours built in.
+run_um() {
+	local config=$work/bench-um.config root=$work/um-root
+	local log=$work/um.log
+
+	"$REPO/harness/tree.sh" || return 1
+	cat > "$config" <<-EOF
+	CONFIG_DIBS=y
+	CONFIG_DIBS_LO=y
+	CONFIG_DEBUG_FS=y
+	CONFIG_SAMPLES=y
+	CONFIG_SAMPLE_DIBS=y
+	CONFIG_SAMPLE_DIBS_BENCH=y
+	CONFIG_BLK_DEV_INITRD=y
+	EOF
+	log "building the UML kernel in $um_build"
+	mkdir -p "$um_build"
+	if ! (cd "$KSRC" && python3 tools/testing/kunit/kunit.py build \
+			--arch=um --kunitconfig="$config" \
+			--build_dir="$um_build" --jobs="$JOBS") \
+			> "$work/um-build.log" 2>&1; then
+		tail -n 30 "$work/um-build.log" >&2
+		echo "UML build failed (log: $work/um-build.log)" >&2
+		return 1
+	fi
+
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,proc,sys,dev,tmp}
+	cp /bin/busybox "$root/bin/busybox"
+	cp "$work/guest.sh" "$root/guest.sh"
+	cat > "$root/init" <<-EOF
+	#!/bin/busybox sh
+	/bin/busybox --install -s /bin
+	mount -t proc none /proc
+	mount -t sysfs none /sys
+	mount -t debugfs none /sys/kernel/debug
+	echo DIBS_BENCH_START
+	sh /guest.sh $iters $reps $rounds
+	echo DIBS_BENCH_END
+	poweroff -f
+	EOF
+	chmod +x "$root/init"
+	(cd "$root" && find . | cpio -o -H newc --quiet) > "$work/um-initrd.cpio" ||
+		return 1
+
+	log "running the benchmark in UML"
+	timeout -k 10 1800 "$um_build/linux" mem=512M \
+		initrd="$work/um-initrd.cpio" rdinit=/init loglevel=4 \
+		console=tty < /dev/null > "$log" 2>&1
+	tr -d '\r' < "$log" > "$log.tmp" && mv "$log.tmp" "$log"
+	if ! grep -q DIBS_BENCH_END "$log"; then
+		echo "the UML run did not finish (log: $log)" >&2
+		return 1
+	fi
+	if find_splats "$log" >&2; then
+		echo "kernel splat in the UML run (log: $log)" >&2
+		return 1
+	fi
+	sed -n 's/^dibs-bench-row: //p' "$log" > "$work/um.rows"
+}
+
+# QEMU: the stock kernel with 2 vCPUs and our modules.
+run_vm() {
+	log "running the benchmark in QEMU (2 vCPUs)"
+	"$REPO/harness/vm.sh" -t 3600 -o "$work/vm.log" "$work/guest.sh" \
+		"$iters" "$reps" "$rounds" > /dev/null || return 1
+	sed -n 's/^dibs-bench-row: //p' "$work/vm.log" > "$work/vm.rows"
+}
+
+machine() {
+	local cpu
+	cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+	echo "${cpu:-$(uname -m)}, $(nproc) CPUs, host kernel $(uname -r)"
+}
+
+start=$(date +%s)
+rm -f "$work/um.rows" "$work/vm.rows"
+run_um || die "the UML benchmark failed"
+run_vm || die "the QEMU benchmark failed"
+
+accel=${DIBS_VM_ACCEL:-$(sed -n 2p "$BUILD/vm/accel" 2>/dev/null)}
+python3 - "$work" "$out" "$smoke" "$(date -u '+%Y-%m-%d %H:%M UTC')" \
+	"$(machine)" "${accel:-unknown}" <<'PY' || die "cannot evaluate the results"
+import json
+import os
+import subprocess
+import sys
+
+work, out, smoke, date, machine, accel = sys.argv[1:7]
+smoke = smoke == "1"
+PAGE = 4096
+
+
+def load(place):
+    rows = []
+    with open(os.path.join(work, place + ".rows")) as f:
+        for line in f:
+            rows.append(json.loads(line))
+    if not rows or rows[-1].get("row") != "done":
+        sys.exit(f"{place}: the benchmark did not finish")
+    if rows[-1]["errors"] or any("error" in r for r in rows):
+        sys.exit(f"{place}: a benchmark row failed: "
+                 + str([r for r in rows if "error" in r]))
+    return rows
+
+
+places = {"um": load("um"), "vm": load("vm")}
+
+
+def find(place, row, size=None):
+    for r in places[place]:
+        if r["row"] == row and (size is None or r.get("size") == size):
+            return r
+    sys.exit(f"{place}: no {row} row for size {size}")
+
+
+def percall(r, key):
+    # A batch may read 0 ns on a coarse clock (UML counts in 256 ns).
+    return [max(v, 1) / r["calls"] for v in r[key]]
+
+
+def fmt_ns(v):
+    return f"{v:.1f}" if v < 100 else f"{v:.0f}"
+
+
+def spread(vals, unit="ns"):
+    return " / ".join(fmt_ns(v) for v in vals) + f" {unit}"
+
+
+def human(n):
+    for unit, div in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= div and n % (div // 1024 if div > 1024 else 1) == 0:
+            v = n / div
+            return f"{v:g} {unit}"
+    return f"{n} B"
+
+
+table = []
+failed = []
+
+
+def add(figure, where, size, r, ref, meas, ratio, bar, ok):
+    its = f"{r['calls']} x {r['reps']}" if "calls" in r else \
+        f"{r.get('dmbs', r.get('rounds'))} x {r.get('reps', 1)}"
+    table.append([figure, where, human(size), its, ref, meas, ratio, bar,
+                  "yes" if ok else ("**no**" if ok is False else "-")])
+    if ok is False:
+        failed.append(f"{figure} {where} {human(size)}")
+
+
+env = {p: find(p, "env") for p in places}
+results = {"date": date, "machine": machine, "smoke": smoke,
+           "env": env, "rows": places, "figures": []}
+
+# Copy efficiency, zero-copy, per-call overhead, on UML.
+bars = {65536: 0.95, 1 << 20: 0.95, 4096: 0.85}
+for size in (64, 256, 4096, 65536, 1 << 20):
+    r = find("um", "copy", size)
+    ref, mv = percall(r, "memcpy"), percall(r, "move")
+    # The median of the ratios of batches timed back to back.
+    eff = r["efficiency_permille"][1] / 1000
+    bar = bars.get(size)
+    add("copy efficiency (move_data / memcpy)", "UML", size, r,
+        spread(ref), spread(mv), f"{eff:.3f}",
+        f">= {bar}" if bar else "report", eff >= bar if bar else None)
+    results["figures"].append({"figure": "copy_efficiency", "size": size,
+                               "value": eff, "bar": bar})
+r = find("um", "copy", 64)
+ref, mv = percall(r, "memcpy"), percall(r, "move")
+over = mv[1] - ref[1]
+add("per-call overhead (move_data - memcpy)", "UML", 64, r, spread(ref),
+    spread(mv), f"{over:.1f} ns = {over / ref[1]:.2f}x memcpy", "report",
+    None)
+results["figures"].append({"figure": "overhead_ns", "size": 64,
+                           "value": over, "memcpy_multiple": over / ref[1]})
+for p, where in (("um", "UML"), ("vm", "QEMU")):
+    r = find(p, "signal", 64)
+    mv, sig = percall(r, "move"), percall(r, "move_signal")
+    add("signalled move (handle_irq counts)", where, 64, r, spread(mv),
+        spread(sig), f"{sig[1] / mv[1]:.2f}x unsignalled", "report", None)
+    results["figures"].append({"figure": "signal_multiple", "place": p,
+                               "value": sig[1] / mv[1]})
+for p, where in (("um", "UML"), ("vm", "QEMU")):
+    r = find(p, "pingpong")
+    if r.get("state") != "done":
+        sys.exit(f"{p}: the ping-pong ended {r.get('state')}")
+    add("ping-pong round trip (sample client)", where, 64, r, "-",
+        spread(r["round_ns"]), f"p50 {r['round_ns'][1] / 1000:.1f} us, "
+        f"p99 {r['round_ns_p99'] / 1000:.1f} us", "report", None)
+    results["figures"].append({"figure": "pingpong", "place": p,
+                               "p50_ns": r["round_ns"][1],
+                               "p99_ns": r["round_ns_p99"]})
+for size in (4096, 65536, 1 << 20):
+    r = find("um", "copy", size)
+    mv, zc = percall(r, "move"), percall(r, "zerocopy")
+    add("zero-copy (attach_dmb address / move_data)", "UML", size, r,
+        spread(mv), spread(zc),
+        f"{size / zc[1]:.2f} vs {size / mv[1]:.2f} GB/s", "report", None)
+    results["figures"].append({"figure": "zerocopy", "size": size,
+                               "zerocopy_gbps": size / zc[1],
+                               "move_gbps": size / mv[1]})
+for size in (64, 4096, 65536):
+    r = find("vm", "scaling", size)
+    if "skipped" in r:
+        sys.exit("QEMU: the scaling run was skipped: " + r["skipped"])
+    one, two = r["one"], [max(v, 1) for v in r["two"]]
+    speed = r["speedup_permille"][1] / 1000
+    add("2-CPU scaling (2 kthreads / 1)", "QEMU", size, r,
+        spread([v / 1e3 for v in one], "us"),
+        spread([v / 1e3 for v in two], "us"), f"{speed:.2f}x", ">= 1.8",
+        speed >= 1.8)
+    results["figures"].append({"figure": "scaling", "size": size,
+                               "value": speed, "bar": 1.8})
+for p, where in (("um", "UML"), ("vm", "QEMU")):
+    for size in (16384, 1 << 20):
+        r = find(p, "lifecycle", size)
+        af, rg = percall(r, "alloc_free"), percall(r, "register")
+        add("DMB lifecycle (register+unregister / alloc+free)", where, size,
+            r, spread(af), spread(rg),
+            f"{1e9 / rg[1]:.0f} vs {1e9 / af[1]:.0f} pairs/s "
+            f"(+ {r['rcu_barrier'][1] / 1e3:.0f} us RCU wait per batch)",
+            "report", None)
+        results["figures"].append({"figure": "lifecycle", "place": p,
+                                   "size": size,
+                                   "register_pairs_per_s": 1e9 / rg[1],
+                                   "alloc_free_per_s": 1e9 / af[1]})
+for p, where in (("um", "UML"), ("vm", "QEMU")):
+    for size in (16384, 65 * 1024, 1 << 20):
+        r = find(p, "memory", size)
+        page = r["page_size"]
+        limit = (size + page - 1) // page * page + page
+        held = r["bytes_per_dmb"]
+        add("memory held per DMB", where, size, r, f"{limit} B bar",
+            " / ".join(str(v) for v in held) + " B",
+            f"{held[1] / limit:.3f} of bar", f"<= {limit} B",
+            held[1] <= limit)
+        results["figures"].append({"figure": "memory", "place": p,
+                                   "size": size, "bytes_per_dmb": held[1],
+                                   "bar": limit})
+
+head = ["figure", "where", "size", "iterations (calls x reps)",
+        "reference (min / median / max)", "measured (min / median / max)",
+        "result", "bar", "met"]
+lines = ["| " + " | ".join(head) + " |",
+         "|" + "---|" * len(head)]
+lines += ["| " + " | ".join(row) + " |" for row in table]
+um, vm = env["um"], env["vm"]
+md = (f"Measured {date} on {machine}. UML: {um['release']}, 1 CPU. "
+      f"QEMU: {vm['release']}, {vm['cpus']} vCPUs "
+      f"({accel.upper()}). "
+      f"Times per call unless a unit says otherwise.\n\n"
+      + "\n".join(lines) + "\n")
+print(md)
+
+# The plot: throughput of each copy variant against size, UML and QEMU.
+data = os.path.join(work, "throughput.dat")
+with open(data, "w") as f:
+    f.write("# size memcpy move zerocopy (UML) memcpy move zerocopy (QEMU),"
+            " GB/s of the median batch\n")
+    for size in (64, 256, 4096, 65536, 1 << 20):
+        vals = []
+        for p in ("um", "vm"):
+            r = find(p, "copy", size)
+            vals += [size * r["calls"] / max(r[k][1], 1)
+                     for k in ("memcpy", "move", "zerocopy")]
+        f.write(f"{size} " + " ".join(f"{v:.3f}" for v in vals) + "\n")
+plot = os.path.join(out, "throughput.svg")
+gp = f"""
+set terminal svg size 800,500 dynamic font 'sans,11' background rgb 'white'
+set output '{plot}'
+set title 'DIBS loopback: move\\_data() against memcpy() ({date})'
+set logscale x 2
+set logscale y 10
+set xlabel 'bytes per call'
+set ylabel 'GB/s (median of {um['reps']} batches)'
+set key left top
+set grid
+set xtics ('64' 64, '256' 256, '4K' 4096, '64K' 65536, '1M' 1048576)
+plot '{data}' using 1:2 with linespoints title 'memcpy (UML)', \\
+     '' using 1:3 with linespoints title 'move\\_data (UML)', \\
+     '' using 1:4 with linespoints title 'zero-copy (UML)', \\
+     '' using 1:5 with linespoints dashtype 2 title 'memcpy (QEMU {accel.upper()})', \\
+     '' using 1:6 with linespoints dashtype 2 title 'move\\_data (QEMU {accel.upper()})'
+"""
+subprocess.run(["gnuplot"], input=gp, text=True, check=True)
+
+results["table_markdown"] = md
+with open(os.path.join(out, "results.json"), "w") as f:
+    json.dump(results, f, indent=1)
+    f.write("\n")
+with open(os.path.join(out, "results.md"), "w") as f:
+    f.write(md)
+if failed and not smoke:
+    sys.exit("bars missed: " + ", ".join(failed))
+PY
+log "benchmark done in $(($(date +%s) - start)) s; results in $out"
