@@ -11,14 +11,19 @@ export RESULTS
 trap 'rm -f "$RESULTS"' EXIT
 
 failures() { grep -c '^FAIL ' "$RESULTS"; }
+recorded() { wc -l < "$RESULTS"; }
 
-# Run one step; a step that fails without recording why still counts.
+# Run one step. A step that fails without recording why counts as one
+# failure; one that passes without recording anything counts as one pass.
 step() { # name command...
-	local name=$1 before
+	local name=$1 before lines
 	shift
 	before=$(failures)
+	lines=$(recorded)
 	if ! "$@"; then
 		[ "$(failures)" -gt "$before" ] || result FAIL "step:$name"
+	elif [ "$(recorded)" -eq "$lines" ]; then
+		result PASS "step:$name"
 	fi
 }
 
