@@ -261,7 +261,9 @@ struct dibs_dev_ops {
 	 * DMB named by @dmb_tok, through @dev. @size may be 0. If @sf is
 	 * true, also signal the DMB's owner: its handle_irq() is called with
 	 * signalling index @idx set in the mask. The write is complete when
-	 * the call returns. Returns 0 or a negative error.
+	 * the call returns. Returns 0 or a negative error; a device that
+	 * cannot signal without writing data (ISM) refuses a signalled move
+	 * of 0 bytes with -EOPNOTSUPP.
 	 *
 	 * Context: process or softirq context; does not sleep.
 	 */
