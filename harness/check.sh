@@ -29,6 +29,7 @@ step() { # name command...
 
 step deps "$REPO/harness/deps.sh"
 step kunit-x86_64 "$REPO/harness/kunit.sh" x86_64
+step kunit-s390 "$REPO/harness/kunit.sh" s390
 step gates "$REPO/harness/gates.sh"
 step bench-smoke "$REPO/harness/bench.sh" --smoke
 step selftests "$REPO/tools/testing/selftests/dibs/vmtest.sh"

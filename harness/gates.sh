@@ -10,14 +10,21 @@
 #   sparse-y     sparse C=2 on that tree
 #   build-m      W=1 in-tree build with everything =m (a small x86_64 tree)
 #   sparse-m     sparse C=2 on that tree
+#   build-s390-y   W=1 s390 cross build of the s390 directories (the s390
+#                  KUnit tree, everything =y)
+#   sparse-s390-y  sparse C=2 on that tree
+#   build-s390-m   W=1 s390 cross build with everything =m (a small s390
+#                  tree)
+#   sparse-s390-m  sparse C=2 on that tree
 #   coccicheck   make coccicheck MODE=report on every directory of ours
 #   checkpatch   checkpatch.pl --strict on every file
 #   kernel-doc   kernel-doc -none -Wall on every source and header
 #   htmldocs     Documentation/networking built with the kernel's Sphinx
 #                setup, and the ABI file validated by get_abi.pl
 #
-# build-y and sparse-y reuse the tree of harness/kunit.sh x86_64, which must
-# have run before.
+# build-y and sparse-y reuse the tree of harness/kunit.sh x86_64, and
+# build-s390-y and sparse-s390-y the tree of harness/kunit.sh s390, which
+# must have run before.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -27,6 +34,9 @@ OURS+='|sysfs-class-dibs'
 # Directories built by kbuild, relative to a kernel tree.
 KBUILD_DIRS=(drivers/dibs/)
 [ -d "$REPO/samples/dibs" ] && KBUILD_DIRS+=(samples/dibs/)
+# Directories built by kbuild only for s390 (ARCH=s390, cross-compiled).
+KBUILD_DIRS_S390=()
+[ -d "$REPO/drivers/s390/net" ] && KBUILD_DIRS_S390+=(drivers/s390/net/)
 
 gate_log() { echo "$BUILD/gate-$1.log"; }
 
@@ -122,11 +132,68 @@ gate_sparse-m() {
 
 gate_coccicheck() {
 	local d
-	for d in "${KBUILD_DIRS[@]}"; do
+	for d in "${KBUILD_DIRS[@]}" "${KBUILD_DIRS_S390[@]}"; do
 		run coccicheck make -C "$KSRC" coccicheck MODE=report \
 			M="${d%/}" J="$JOBS" || return 1
 	done
 	judge coccicheck
+}
+
+kmake_s390() { # build-dir make-args...
+	local out=$1
+	shift
+	make -C "$KSRC" O="$out" ARCH=s390 CROSS_COMPILE=s390x-linux-gnu- \
+		-j"$JOBS" "$@"
+}
+
+gate_build-s390-y() {
+	local out=$BUILD/kunit-s390
+	[ -f "$out/.config" ] || die "run harness/kunit.sh s390 first"
+	grep -q '^CONFIG_ISM=y' "$out/.config" || die "ISM is not =y in $out"
+	run build-s390-y kmake_s390 "$out" W=1 "${KBUILD_DIRS_S390[@]}" ||
+		return 1
+	judge build-s390-y
+}
+
+gate_sparse-s390-y() {
+	run sparse-s390-y kmake_s390 "$BUILD/kunit-s390" C=2 \
+		"${KBUILD_DIRS_S390[@]}" || return 1
+	judge sparse-s390-y
+}
+
+# A small s390 kernel with modules, and everything of ours =m.
+prepare_modules_tree_s390() {
+	local out=$BUILD/modules-s390
+	mkdir -p "$out"
+	if [ ! -f "$out/.config" ]; then
+		kmake_s390 "$out" tinyconfig || return 1
+	fi
+	"$KSRC/scripts/config" --file "$out/.config" \
+		-e MODULES -e MODULE_UNLOAD -e PRINTK -e SYSFS -e NET \
+		-e NETDEVICES -e PCI -m KUNIT -m DIBS -m ISM \
+		-m ISM_KUNIT_TEST -d SMC &&
+	kmake_s390 "$out" olddefconfig &&
+	grep -q '^CONFIG_ISM=m' "$out/.config" &&
+	kmake_s390 "$out" all
+}
+
+gate_build-s390-m() {
+	local out=$BUILD/modules-s390 m
+	run build-s390-m prepare_modules_tree_s390 || return 1
+	run build-s390-m kmake_s390 "$out" W=1 "${KBUILD_DIRS_S390[@]}" ||
+		return 1
+	run build-s390-m kmake_s390 "$out" modules || return 1
+	for m in drivers/s390/net/ism.ko drivers/s390/net/ism_kunit.ko; do
+		[ -f "$out/$m" ] || { echo "missing $m" >&2;
+			result FAIL "gate:build-s390-m"; return 1; }
+	done
+	judge build-s390-m
+}
+
+gate_sparse-s390-m() {
+	run sparse-s390-m kmake_s390 "$BUILD/modules-s390" C=2 \
+		"${KBUILD_DIRS_S390[@]}" || return 1
+	judge sparse-s390-m
 }
 
 # Every file of ours, as a path relative to the repository.
@@ -183,8 +250,8 @@ gate_htmldocs() {
 	result PASS "gate:htmldocs"
 }
 
-all=(oot-w1 build-y sparse-y build-m sparse-m coccicheck checkpatch
-     kernel-doc htmldocs)
+all=(oot-w1 build-y sparse-y build-m sparse-m build-s390-y sparse-s390-y
+     build-s390-m sparse-s390-m coccicheck checkpatch kernel-doc htmldocs)
 [ $# -gt 0 ] && all=("$@")
 
 "$REPO/harness/tree.sh" || exit 1

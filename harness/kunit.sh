@@ -3,7 +3,7 @@
 #
 # Build a KUnit kernel with this project and run its suites under QEMU (TCG).
 #
-#   harness/kunit.sh [x86_64]
+#   harness/kunit.sh [x86_64|s390]
 #
 # x86_64 runs drivers/dibs/.kunitconfig with the debug options of
 # harness/debug.config on 2 vCPUs. Every test case is reported on its own
@@ -17,6 +17,12 @@ case $arch in
 x86_64)
 	args=(--arch=x86_64 --qemu_args='-smp 2'
 	      --kunitconfig=drivers/dibs
+	      --kunitconfig="$REPO/harness/debug.config")
+	;;
+s390)
+	args=(--arch=s390 --cross_compile=s390x-linux-gnu-
+	      --qemu_args='-smp 2'
+	      --kunitconfig=drivers/s390/net
 	      --kunitconfig="$REPO/harness/debug.config")
 	;;
 *)

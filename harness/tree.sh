@@ -68,4 +68,79 @@ if [ -f "$REPO/Documentation/networking/dibs.rst" ]; then
 	grep -qx '   dibs' "$KSRC/Documentation/networking/index.rst" ||
 		die "cannot hook dibs.rst into Documentation/networking/index.rst"
 fi
+# ---- s390 ISM driver (drivers/s390/net/ism*) ---------------------------
+# Copy our ISM files, and splice our drivers/s390/net/Kconfig and Makefile
+# entries into the kernel's files of that directory in place of the
+# kernel's own ISM entries (the old driver, which depends on SMC). The
+# spliced lines sit between two marker lines, so that running this again
+# only replaces them; a file is rewritten only when its content changes.
+ism_dir=drivers/s390/net
+ism_begin='# BEGIN DIBS ISM (spliced by harness/tree.sh)'
+ism_end='# END DIBS ISM'
+
+for f in "$REPO/$ism_dir"/ism* "$REPO/$ism_dir/.kunitconfig"; do
+	[ -f "$f" ] && sync_file "$ism_dir/${f##*/}"
+done
+# Our files that were renamed or deleted must not linger in the tree.
+for f in "$KSRC/$ism_dir"/ism*; do
+	[ -e "$REPO/$ism_dir/${f##*/}" ] || rm -f "$f"
+done
+
+# Our entries of a file, without its leading comment block.
+ism_block() { # repo-relative file
+	echo "$ism_begin"
+	awk 'body || !/^(#|$)/ { body = 1; print }' "$REPO/$1"
+	echo "$ism_end"
+}
+
+# Replace $KSRC/$1 by the output of a filter, if that changes it.
+ism_rewrite() { # file filter-command...
+	local file=$KSRC/$1 tmp
+	shift
+	tmp=$(mktemp) || die "mktemp failed"
+	"$@" < "$file" > "$tmp" || { rm -f "$tmp"; die "cannot splice $file"; }
+	if cmp -s "$tmp" "$file"; then
+		rm -f "$tmp"
+	else
+		cat "$tmp" > "$file" && rm -f "$tmp"
+	fi
+}
+
+# Kconfig: drop the marker block and the kernel's "config ISM" entry, then
+# put our entries back in the same menu, before its "endmenu".
+ism_kconfig() {
+	awk -v begin="$ism_begin" -v end="$ism_end" -v block="$1" '
+		$0 == begin { skip = 1; next }
+		skip && $0 == end { skip = 0; next }
+		skip { next }
+		$0 == "config ISM" { old = 1; next }
+		old && /^(config|menuconfig|menu|endmenu|if|endif|source|comment)( |$)/ { old = 0 }
+		old { next }
+		$0 == "endmenu" { while ((getline line < block) > 0) print line }
+		{ print }'
+}
+
+# Makefile: drop the marker block and the kernel's ISM lines, then append
+# our lines.
+ism_makefile() {
+	awk -v begin="$ism_begin" -v end="$ism_end" '
+		$0 == begin { skip = 1; next }
+		skip && $0 == end { skip = 0; next }
+		skip { next }
+		/^ism-y[ \t]*:?=[ \t]*ism_drv\.o$/ { next }
+		/^obj-\$\(CONFIG_ISM\)[ \t]*\+=[ \t]*ism\.o$/ { next }
+		{ print }'
+	cat "$1"
+}
+
+if [ -f "$REPO/$ism_dir/Kconfig" ] && [ -f "$REPO/$ism_dir/Makefile" ]; then
+	ism_tmp=$(mktemp) || die "mktemp failed"
+	ism_block "$ism_dir/Kconfig" > "$ism_tmp"
+	ism_rewrite "$ism_dir/Kconfig" ism_kconfig "$ism_tmp"
+	grep -qxF "$ism_begin" "$KSRC/$ism_dir/Kconfig" ||
+		{ rm -f "$ism_tmp"; die "cannot splice $ism_dir/Kconfig"; }
+	ism_block "$ism_dir/Makefile" > "$ism_tmp"
+	ism_rewrite "$ism_dir/Makefile" ism_makefile "$ism_tmp"
+	rm -f "$ism_tmp"
+fi
 exit 0
