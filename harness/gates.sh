@@ -106,7 +106,8 @@ prepare_modules_tree() {
 	"$KSRC/scripts/config" --file "$out/.config" \
 		-e MODULES -e MODULE_UNLOAD -e PRINTK -e SYSFS -e DEBUG_FS \
 		-e PROC_FS -m KUNIT -m DIBS -m DIBS_KUNIT_TEST \
-		-m DIBS_LO -m DIBS_LO_KUNIT_TEST -e SAMPLES -m SAMPLE_DIBS &&
+		-m DIBS_LO -m DIBS_LO_KUNIT_TEST -e SAMPLES -m SAMPLE_DIBS \
+		-m SAMPLE_DIBS_BENCH &&
 	kmake "$out" olddefconfig &&
 	grep -q '^CONFIG_DIBS=m' "$out/.config" &&
 	kmake "$out" all
@@ -117,7 +118,10 @@ gate_build-m() {
 	run build-m prepare_modules_tree || return 1
 	run build-m kmake "$out" W=1 "${KBUILD_DIRS[@]}" || return 1
 	run build-m kmake "$out" modules || return 1
-	for m in drivers/dibs/dibs.ko drivers/dibs/dibs_core_test.ko; do
+	for m in drivers/dibs/dibs.ko drivers/dibs/dibs_core_test.ko \
+		 drivers/dibs/dibs_loopback.ko \
+		 drivers/dibs/dibs_loopback_test.ko \
+		 samples/dibs/dibs_sample.ko samples/dibs/dibs_bench.ko; do
 		[ -f "$out/$m" ] || { echo "missing $m" >&2;
 			result FAIL "gate:build-m"; return 1; }
 	done
