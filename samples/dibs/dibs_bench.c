@@ -297,6 +297,23 @@ static unsigned long bench_irq_count(void)
 	return sum;
 }
 
+/* Set what the @n variants of one row share; their times go to @ns. */
+static void bench_ctx_init(struct bench_ctx *ctx, int n, struct dibs_dev *dibs,
+			   u64 tok, void *src, unsigned int size,
+			   unsigned long calls, u64 *ns, unsigned int nreps)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		ctx[i].dibs = dibs;
+		ctx[i].tok = tok;
+		ctx[i].src = src;
+		ctx[i].size = size;
+		ctx[i].calls = calls;
+		ctx[i].ns = ns + i * nreps;
+	}
+}
+
 /* Copy efficiency and zero-copy at one size. */
 static int bench_copy(struct dibs_dev *dibs, unsigned int size,
 		      unsigned int iters, unsigned int nreps, u64 *ns)
@@ -307,7 +324,7 @@ static int bench_copy(struct dibs_dev *dibs, unsigned int size,
 	char head[64], tail[80];
 	struct bench_stat st;
 	void *src, *ref;
-	int ret, i;
+	int ret;
 
 	src = bench_alloc(size);
 	ref = bench_alloc(size);
@@ -324,14 +341,8 @@ static int bench_copy(struct dibs_dev *dibs, unsigned int size,
 	if (ret)
 		goto out_unregister;
 
-	for (i = 0; i < 3; i++) {
-		ctx[i].dibs = dibs;
-		ctx[i].tok = dmb.dmb_tok;
-		ctx[i].src = src;
-		ctx[i].size = size;
-		ctx[i].calls = bench_calls(size, iters);
-		ctx[i].ns = ns + i * nreps;
-	}
+	bench_ctx_init(ctx, 3, dibs, dmb.dmb_tok, src, size,
+		       bench_calls(size, iters), ns, nreps);
 	ctx[0].batch = bench_memcpy_batch;
 	ctx[0].dst = ref;
 	ctx[1].batch = bench_move_batch;
@@ -387,15 +398,10 @@ static int bench_signal(struct dibs_dev *dibs, unsigned int iters,
 	ret = bench_register(dibs, &dmb, size);
 	if (ret)
 		goto out_free;
-	for (i = 0; i < 3; i++) {
-		ctx[i].dibs = dibs;
-		ctx[i].tok = dmb.dmb_tok;
-		ctx[i].src = src;
-		ctx[i].size = size;
-		ctx[i].calls = bench_calls(size, iters);
-		ctx[i].ns = ns + i * nreps;
+	bench_ctx_init(ctx, 3, dibs, dmb.dmb_tok, src, size,
+		       bench_calls(size, iters), ns, nreps);
+	for (i = 1; i < 3; i++)
 		ctx[i].batch = bench_move_batch;
-	}
 	ctx[0].batch = bench_memcpy_batch;
 	ctx[0].dst = ref;
 	ctx[2].sf = true;
@@ -625,12 +631,7 @@ static int bench_lifecycle(struct dibs_dev *dibs, unsigned int size,
 
 	calls = clamp_t(unsigned long, iters / 64, 1,
 			BENCH_LIFECYCLE_BYTES / PAGE_ALIGN(size));
-	for (i = 0; i < 2; i++) {
-		ctx[i].dibs = dibs;
-		ctx[i].size = size;
-		ctx[i].calls = calls;
-		ctx[i].ns = ns + i * nreps;
-	}
+	bench_ctx_init(ctx, 2, dibs, 0, NULL, size, calls, ns, nreps);
 	ctx[0].batch = bench_alloc_free_batch;
 	ctx[1].batch = bench_register_batch;
 
