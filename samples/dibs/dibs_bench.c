@@ -6,6 +6,7 @@
 
 #define pr_fmt(fmt) "dibs_bench: " fmt
 
+#include <linux/atomic.h>
 #include <linux/cpumask.h>
 #include <linux/debugfs.h>
 #include <linux/dibs.h>
@@ -61,8 +62,11 @@
  * ``move`` and ``zerocopy``, the last a memcpy() into the address that
  * attach_dmb() returned); ``signal`` (move with and without the signal
  * flag into a DMB whose handle_irq() only counts); ``scaling`` per size
- * (one kthread, then two on two CPUs each moving into its own DMB; batch
- * times are from the earliest start to the latest end); ``lifecycle`` per
+ * (one kthread, then two on two CPUs each moving into its own DMB, in
+ * batches 16 times as long as a copy batch; batch times run from the
+ * start, which the kthreads take together, to the latest end; the ``memcpy_``
+ * variants do the same with memcpy() between two buffers per kthread, to
+ * show how far the machine itself scales a copy); ``lifecycle`` per
  * size (register_dmb() plus unregister_dmb() against alloc_pages_exact()
  * plus free_pages_exact(); unregistered DMBs are freed after an RCU grace
  * period, so ``rcu_barrier`` gives the time to wait for those frees,
@@ -80,8 +84,12 @@ module_param(reps, uint, 0644);
 MODULE_PARM_DESC(reps, "timed batches per variant");
 
 #define BENCH_MAX_REPS		1001
-/* Bytes moved by a batch of scaling runs, relative to a copy batch. */
-#define BENCH_SCALING_FACTOR	8
+/*
+ * Bytes moved by a batch of scaling runs, relative to a copy batch: long
+ * batches, so that the time of two kthreads, the longer of theirs, does
+ * not measure the worst of the host's noise on either CPU.
+ */
+#define BENCH_SCALING_FACTOR	16
 /* Upper bound of the memory held by one lifecycle batch or memory row. */
 #define BENCH_LIFECYCLE_BYTES	SZ_16M
 #define BENCH_MEMORY_BYTES	SZ_64M
@@ -427,16 +435,23 @@ out_free:
 	return ret;
 }
 
+/* Variants of the scaling row: the data path and its memcpy() reference. */
+enum { BENCH_SCALE_MOVE, BENCH_SCALE_MEMCPY, BENCH_SCALE_VARIANTS };
+
 /**
  * struct bench_worker - a kthread of the scaling benchmark
- * @ctx: what it moves.
+ * @ctx: what it moves, per variant.
+ * @variant: the variant of the current batch.
+ * @waiting: workers of the batch that have not started yet; shared.
  * @dmb: its own DMB.
  * @start: when its batch started.
  * @end: when its batch ended.
  * @done: completed when the batch is over.
  */
 struct bench_worker {
-	struct bench_ctx ctx;
+	struct bench_ctx ctx[BENCH_SCALE_VARIANTS];
+	unsigned int variant;
+	atomic_t *waiting;
 	struct dibs_dmb dmb;
 	u64 start;
 	u64 end;
@@ -446,10 +461,15 @@ struct bench_worker {
 static int bench_worker_fn(void *arg)
 {
 	struct bench_worker *w = arg;
+	struct bench_ctx *c = &w->ctx[w->variant];
 
+	/* Start together: the batch time runs from the first start. */
+	atomic_dec(w->waiting);
+	while (atomic_read(w->waiting))
+		cpu_relax();
 	preempt_disable();
 	w->start = ktime_get_ns();
-	bench_move_batch(&w->ctx);
+	c->batch(c);
 	w->end = ktime_get_ns();
 	preempt_enable();
 	complete(&w->done);
@@ -464,16 +484,20 @@ static int bench_worker_fn(void *arg)
 	return 0;
 }
 
-/* One batch on @n workers bound to @cpus; the span from first to last. */
+/* One batch of @variant on @n workers bound to @cpus; first start to last end. */
 static u64 bench_scaling_batch(struct bench_worker *w, unsigned int n,
-			       const int *cpus, int *err)
+			       unsigned int variant, const int *cpus, int *err)
 {
 	struct task_struct *task[2];
 	u64 start = U64_MAX, end = 0;
+	atomic_t waiting;
 	unsigned int i;
 
+	atomic_set(&waiting, n);
 	for (i = 0; i < n; i++) {
 		init_completion(&w[i].done);
+		w[i].variant = variant;
+		w[i].waiting = &waiting;
 		task[i] = kthread_create_on_cpu(bench_worker_fn, &w[i], cpus[i],
 						"dibs_bench/%u");
 		if (IS_ERR(task[i])) {
@@ -490,19 +514,44 @@ static u64 bench_scaling_batch(struct bench_worker *w, unsigned int n,
 		kthread_stop(task[i]);
 		start = min(start, w[i].start);
 		end = max(end, w[i].end);
-		if (w[i].ctx.err)
-			*err = w[i].ctx.err;
+		if (w[i].ctx[variant].err)
+			*err = w[i].ctx[variant].err;
 	}
 	return end - start;
 }
 
-/* One kthread, then two on two CPUs, each moving into its own DMB. */
-static int bench_scaling(struct dibs_dev *dibs, unsigned int size,
-			 unsigned int iters, unsigned int nreps, u64 *ns)
+/* Print "<name>one", "<name>two" and "<name>speedup_permille" of @ns. */
+static void bench_print_scaling(char *buf, size_t len, const char *name,
+				u64 *ns, unsigned int nreps)
 {
-	struct bench_worker *w;
 	u64 *one = ns, *two = ns + nreps, *speed = ns + 2 * nreps;
 	struct bench_stat s1, s2, sp;
+	unsigned int r;
+
+	/* Aggregate speed-up of each pair: 2 * one[r] / two[r]. */
+	for (r = 0; r < nreps; r++)
+		speed[r] = 2 * one[r];
+	sp = bench_ratios(speed, two, speed, nreps);
+	s1 = bench_stats(one, nreps);
+	s2 = bench_stats(two, nreps);
+	snprintf(buf, len,
+		 ",\"%sone\":[%llu,%llu,%llu],\"%stwo\":[%llu,%llu,%llu],\"%sspeedup_permille\":[%llu,%llu,%llu]",
+		 name, s1.min, s1.med, s1.max, name, s2.min, s2.med, s2.max,
+		 name, sp.min, sp.med, sp.max);
+}
+
+/*
+ * One kthread, then two on two CPUs, each moving into its own DMB; and the
+ * same with memcpy() between two buffers of each worker, as the reference
+ * of how well the machine scales a copy. The four batches alternate.
+ */
+static int bench_scaling(struct dibs_dev *dibs, unsigned int size,
+			 unsigned int iters, unsigned int nreps)
+{
+	struct bench_worker *w;
+	u64 *move, *copy;
+	char stats[2][192];
+	struct bench_ctx *c;
 	int cpus[2], ret = 0;
 	unsigned int i, r;
 
@@ -517,53 +566,68 @@ static int bench_scaling(struct dibs_dev *dibs, unsigned int size,
 	w = kcalloc(2, sizeof(*w), GFP_KERNEL);
 	if (!w)
 		return -ENOMEM;
+	move = kcalloc(6 * nreps, sizeof(*move), GFP_KERNEL);
+	if (!move) {
+		kfree(w);
+		return -ENOMEM;
+	}
+	copy = move + 3 * nreps;
 	for (i = 0; i < 2; i++) {
-		w[i].ctx.src = bench_alloc(size);
-		if (!w[i].ctx.src) {
+		c = &w[i].ctx[BENCH_SCALE_MOVE];
+		c->src = bench_alloc(size);
+		w[i].ctx[BENCH_SCALE_MEMCPY].dst = bench_alloc(size);
+		if (!c->src || !w[i].ctx[BENCH_SCALE_MEMCPY].dst) {
 			ret = -ENOMEM;
 			goto out;
 		}
-		bench_fill(w[i].ctx.src, size, i);
+		bench_fill(c->src, size, i);
 		ret = bench_register(dibs, &w[i].dmb, size);
 		if (ret) {
 			w[i].dmb.cpu_addr = NULL;
 			goto out;
 		}
-		w[i].ctx.dibs = dibs;
-		w[i].ctx.tok = w[i].dmb.dmb_tok;
-		w[i].ctx.size = size;
-		w[i].ctx.calls = bench_calls(size, iters) *
-				 BENCH_SCALING_FACTOR;
+		bench_ctx_init(w[i].ctx, BENCH_SCALE_VARIANTS, dibs,
+			       w[i].dmb.dmb_tok, c->src, size,
+			       bench_calls(size, iters) * BENCH_SCALING_FACTOR,
+			       NULL, 0);
+		w[i].ctx[BENCH_SCALE_MOVE].batch = bench_move_batch;
+		w[i].ctx[BENCH_SCALE_MEMCPY].batch = bench_memcpy_batch;
 	}
 
-	/* Warm-up, then alternate one and two workers. */
-	bench_scaling_batch(w, 2, cpus, &ret);
+	/* Warm-up, then alternate one and two workers of each variant. */
+	bench_scaling_batch(w, 2, BENCH_SCALE_MOVE, cpus, &ret);
+	bench_scaling_batch(w, 2, BENCH_SCALE_MEMCPY, cpus, &ret);
 	for (r = 0; r < nreps && !ret; r++) {
-		one[r] = bench_scaling_batch(w, 1, cpus, &ret);
-		two[r] = bench_scaling_batch(w, 2, cpus, &ret);
+		move[r] = bench_scaling_batch(w, 1, BENCH_SCALE_MOVE, cpus,
+					      &ret);
+		move[nreps + r] = bench_scaling_batch(w, 2, BENCH_SCALE_MOVE,
+						      cpus, &ret);
+		copy[r] = bench_scaling_batch(w, 1, BENCH_SCALE_MEMCPY, cpus,
+					      &ret);
+		copy[nreps + r] = bench_scaling_batch(w, 2, BENCH_SCALE_MEMCPY,
+						      cpus, &ret);
 	}
 	for (i = 0; i < 2 && !ret; i++)
-		if (memcmp(w[i].dmb.cpu_addr, w[i].ctx.src, size))
+		if (memcmp(w[i].dmb.cpu_addr, w[i].ctx[0].src, size))
 			ret = -EIO;
 	if (!ret) {
-		/* Aggregate speed-up of each pair: 2 * one[r] / two[r]. */
-		for (r = 0; r < nreps; r++)
-			speed[r] = 2 * one[r];
-		sp = bench_ratios(speed, two, speed, nreps);
-		s1 = bench_stats(one, nreps);
-		s2 = bench_stats(two, nreps);
-		pr_info("{\"row\":\"scaling\",\"size\":%u,\"calls\":%lu,\"reps\":%u,\"cpus\":[%d,%d],\"one\":[%llu,%llu,%llu],\"two\":[%llu,%llu,%llu],\"speedup_permille\":[%llu,%llu,%llu]}\n",
-			size, w[0].ctx.calls, nreps, cpus[0], cpus[1],
-			s1.min, s1.med, s1.max, s2.min, s2.med, s2.max,
-			sp.min, sp.med, sp.max);
+		bench_print_scaling(stats[0], sizeof(stats[0]), "", move,
+				    nreps);
+		bench_print_scaling(stats[1], sizeof(stats[1]), "memcpy_",
+				    copy, nreps);
+		pr_info("{\"row\":\"scaling\",\"size\":%u,\"calls\":%lu,\"reps\":%u,\"cpus\":[%d,%d]%s%s}\n",
+			size, w[0].ctx[0].calls, nreps, cpus[0], cpus[1],
+			stats[0], stats[1]);
 	}
 out:
 	for (i = 0; i < 2; i++) {
 		if (w[i].dmb.cpu_addr)
 			dibs->ops->unregister_dmb(dibs, &w[i].dmb);
-		bench_free(w[i].ctx.src, size);
+		bench_free(w[i].ctx[BENCH_SCALE_MOVE].src, size);
+		bench_free(w[i].ctx[BENCH_SCALE_MEMCPY].dst, size);
 	}
 	kfree(w);
+	kfree(move);
 	return ret;
 }
 
@@ -760,7 +824,7 @@ static void bench_run(struct dibs_dev *dibs, unsigned int iters,
 		errors++;
 	}
 	for (i = 0; i < ARRAY_SIZE(scaling_sizes); i++) {
-		ret = bench_scaling(dibs, scaling_sizes[i], iters, nreps, ns);
+		ret = bench_scaling(dibs, scaling_sizes[i], iters, nreps);
 		if (ret) {
 			bench_error("scaling", scaling_sizes[i], ret);
 			errors++;
