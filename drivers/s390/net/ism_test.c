@@ -86,8 +86,8 @@ struct ism_test_irq {
  * @events: handle_event() calls.
  * @event_devs: the device of each.
  * @nr_events: their number.
- * @nr_added: add_dev() calls.
- * @nr_deleted: del_dev() calls.
+ * @nr_added: add_dev() calls for the devices of @a and @b.
+ * @nr_deleted: del_dev() calls for them.
  */
 struct ism_test_ctx {
 	struct dibs_client client;
@@ -121,9 +121,21 @@ static uuid_t ism_test_uuid(u64 gid)
 
 /* ---- the test client ---- */
 
+/*
+ * The client also sees the kernel's other DIBS devices (a loopback device,
+ * when DIBS_LO is built in); it counts and cleans up only the test's own.
+ */
+static bool ism_test_is_ours(struct ism_test_ctx *ctx, struct dibs_dev *dibs)
+{
+	struct device *parent = dibs->dev.parent;
+
+	return parent && (parent == ctx->a.dev || parent == ctx->b.dev);
+}
+
 static void ism_test_add_dev(struct dibs_dev *dibs)
 {
-	ism_test_ctx->nr_added++;
+	if (ism_test_is_ours(ism_test_ctx, dibs))
+		ism_test_ctx->nr_added++;
 }
 
 static void ism_test_del_dev(struct dibs_dev *dibs)
@@ -132,6 +144,8 @@ static void ism_test_del_dev(struct dibs_dev *dibs)
 	struct ism_test_reg *reg;
 	unsigned int i;
 
+	if (!ism_test_is_ours(ctx, dibs))
+		return;
 	ctx->nr_deleted++;
 	for (i = 0; i < ctx->nr_regs; i++) {
 		reg = &ctx->regs[i];
