@@ -6,7 +6,8 @@
 #   harness/gates.sh [gate...]      (default: all, in this order)
 #
 #   oot-w1       out-of-tree W=1 build against the stock Debian 6.12 headers
-#   build-y      W=1 in-tree build with everything =y (the KUnit tree)
+#   build-y      W=1 in-tree build with everything =y (the KUnit tree,
+#                ISM included)
 #   sparse-y     sparse C=2 on that tree
 #   build-m      W=1 in-tree build with everything =m (a small x86_64 tree)
 #   sparse-m     sparse C=2 on that tree
@@ -31,12 +32,14 @@
 OURS='drivers/dibs|include/linux/dibs\.h|samples/dibs|drivers/s390/net/ism'
 OURS+='|tools/testing/selftests/dibs|Documentation/networking/dibs'
 OURS+='|sysfs-class-dibs'
-# Directories built by kbuild, relative to a kernel tree.
+# Directories built by kbuild, relative to a kernel tree. The x86_64 KUnit
+# tree has ISM (with COMPILE_TEST), the small =m one does not.
 KBUILD_DIRS=(drivers/dibs/)
 [ -d "$REPO/samples/dibs" ] && KBUILD_DIRS+=(samples/dibs/)
-# Directories built by kbuild only for s390 (ARCH=s390, cross-compiled).
+# Directories of the s390 builds (ARCH=s390, cross-compiled).
 KBUILD_DIRS_S390=()
 [ -d "$REPO/drivers/s390/net" ] && KBUILD_DIRS_S390+=(drivers/s390/net/)
+KBUILD_DIRS_Y=("${KBUILD_DIRS[@]}" "${KBUILD_DIRS_S390[@]}")
 
 gate_log() { echo "$BUILD/gate-$1.log"; }
 
@@ -86,12 +89,13 @@ gate_build-y() {
 	local out=$BUILD/kunit-x86_64
 	[ -f "$out/.config" ] || die "run harness/kunit.sh x86_64 first"
 	grep -q '^CONFIG_DIBS=y' "$out/.config" || die "DIBS is not =y in $out"
-	run build-y kmake "$out" W=1 "${KBUILD_DIRS[@]}" || return 1
+	grep -q '^CONFIG_ISM=y' "$out/.config" || die "ISM is not =y in $out"
+	run build-y kmake "$out" W=1 "${KBUILD_DIRS_Y[@]}" || return 1
 	judge build-y
 }
 
 gate_sparse-y() {
-	run sparse-y kmake "$BUILD/kunit-x86_64" C=2 "${KBUILD_DIRS[@]}" ||
+	run sparse-y kmake "$BUILD/kunit-x86_64" C=2 "${KBUILD_DIRS_Y[@]}" ||
 		return 1
 	judge sparse-y
 }
@@ -136,7 +140,7 @@ gate_sparse-m() {
 
 gate_coccicheck() {
 	local d
-	for d in "${KBUILD_DIRS[@]}" "${KBUILD_DIRS_S390[@]}"; do
+	for d in "${KBUILD_DIRS_Y[@]}"; do
 		run coccicheck make -C "$KSRC" coccicheck MODE=report \
 			M="${d%/}" J="$JOBS" || return 1
 	done

@@ -5,7 +5,9 @@
 #
 #   harness/kunit.sh [x86_64|s390]
 #
-# x86_64 runs drivers/dibs/.kunitconfig with the debug options of
+# x86_64 runs drivers/dibs/.kunitconfig and drivers/s390/net/.kunitconfig
+# (the ISM driver, built with COMPILE_TEST: harness/ism-x86_64.config), s390
+# runs drivers/s390/net/.kunitconfig; both with the debug options of
 # harness/debug.config on 2 vCPUs. Every test case is reported on its own
 # line ("PASS kunit-x86_64:suite.case"), and the console log is scanned for
 # splats: one fails the run even if every case passed.
@@ -17,6 +19,8 @@ case $arch in
 x86_64)
 	args=(--arch=x86_64 --qemu_args='-smp 2'
 	      --kunitconfig=drivers/dibs
+	      --kunitconfig=drivers/s390/net
+	      --kunitconfig="$REPO/harness/ism-x86_64.config"
 	      --kunitconfig="$REPO/harness/debug.config")
 	;;
 s390)

@@ -107,12 +107,19 @@ ism_rewrite() { # file filter-command...
 }
 
 # Kconfig: drop the marker block and the kernel's "config ISM" entry, then
-# put our entries back in the same menu, before its "endmenu".
+# put our entries back in the same menu, before its "endmenu". The menu is
+# opened to COMPILE_TEST, so that ISM and its KUnit suite build on x86_64
+# too (none of the other drivers of the menu builds without S390).
 ism_kconfig() {
 	awk -v begin="$ism_begin" -v end="$ism_end" -v block="$1" '
 		$0 == begin { skip = 1; next }
 		skip && $0 == end { skip = 0; next }
 		skip { next }
+		$0 == "\tdepends on NETDEVICES && S390" && !menu {
+			menu = 1
+			print "\tdepends on NETDEVICES && (S390 || COMPILE_TEST)"
+			next
+		}
 		$0 == "config ISM" { old = 1; next }
 		old && /^(config|menuconfig|menu|endmenu|if|endif|source|comment)( |$)/ { old = 0 }
 		old { next }
@@ -142,5 +149,8 @@ if [ -f "$REPO/$ism_dir/Kconfig" ] && [ -f "$REPO/$ism_dir/Makefile" ]; then
 	ism_block "$ism_dir/Makefile" > "$ism_tmp"
 	ism_rewrite "$ism_dir/Makefile" ism_makefile "$ism_tmp"
 	rm -f "$ism_tmp"
+	# Without S390, drivers/s390/ is not entered: enter its net/ for ISM.
+	hook_append drivers/Makefile \
+		'obj-$(if $(CONFIG_S390),,$(CONFIG_ISM))	+= s390/net/'
 fi
 exit 0
