@@ -11,6 +11,7 @@ packages=(
 	kmod rsync xz-utils ccache
 	linux-source-6.12
 	qemu-system-x86 qemu-system-misc gcc-s390x-linux-gnu busybox-static
+	libc6-dev libc6-dev-s390x-cross
 	sparse coccinelle python3-sphinx gnuplot-nox
 )
 
