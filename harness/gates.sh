@@ -79,64 +79,101 @@ gate_oot-w1() {
 	judge oot-w1
 }
 
-kmake() { # build-dir make-args...
-	local out=$1
-	shift
-	make -C "$KSRC" O="$out" ARCH=x86_64 -j"$JOBS" "$@"
+# make in the kernel tree for an architecture (x86_64, or s390 cross-built).
+kmake() { # arch build-dir make-args...
+	local arch=$1 out=$2
+	shift 2
+	[ "$arch" = s390 ] && set -- CROSS_COMPILE=s390x-linux-gnu- "$@"
+	make -C "$KSRC" O="$out" ARCH="$arch" -j"$JOBS" "$@"
 }
 
-gate_build-y() {
-	local out=$BUILD/kunit-x86_64
-	[ -f "$out/.config" ] || die "run harness/kunit.sh x86_64 first"
-	grep -q '^CONFIG_DIBS=y' "$out/.config" || die "DIBS is not =y in $out"
-	grep -q '^CONFIG_ISM=y' "$out/.config" || die "ISM is not =y in $out"
-	run build-y kmake "$out" W=1 "${KBUILD_DIRS_Y[@]}" || return 1
-	judge build-y
+# What the build gates of an architecture build: the directories of its
+# KUnit tree (everything =y) and of its small tree with modules (everything
+# of ours =m), the options of that small tree, and the modules it must have.
+gate_arch() { # arch
+	case $1 in
+	x86_64)
+		dirs_y=("${KBUILD_DIRS_Y[@]}") dirs_m=("${KBUILD_DIRS[@]}")
+		need_y=(DIBS ISM) need_m=DIBS
+		opts_m=(-e DEBUG_FS -e PROC_FS -m DIBS -m DIBS_KUNIT_TEST -m DIBS_LO
+			-m DIBS_LO_KUNIT_TEST -e SAMPLES -m SAMPLE_DIBS
+			-m SAMPLE_DIBS_BENCH)
+		mods=(drivers/dibs/dibs.ko drivers/dibs/dibs_core_test.ko
+		      drivers/dibs/dibs_loopback.ko
+		      drivers/dibs/dibs_loopback_test.ko
+		      samples/dibs/dibs_sample.ko samples/dibs/dibs_bench.ko)
+		;;
+	s390)
+		dirs_y=("${KBUILD_DIRS_S390[@]}") dirs_m=("${KBUILD_DIRS_S390[@]}")
+		need_y=(ISM) need_m=ISM
+		opts_m=(-e NET -e NETDEVICES -e PCI -m DIBS -m ISM
+			-m ISM_KUNIT_TEST -d SMC)
+		mods=(drivers/s390/net/ism.ko drivers/s390/net/ism_kunit.ko)
+		;;
+	esac
 }
 
-gate_sparse-y() {
-	run sparse-y kmake "$BUILD/kunit-x86_64" C=2 "${KBUILD_DIRS_Y[@]}" ||
-		return 1
-	judge sparse-y
+# W=1 build of our directories in the KUnit tree of harness/kunit.sh.
+build_y() { # gate arch
+	local gate=$1 arch=$2 out=$BUILD/kunit-$2 sym
+	gate_arch "$arch"
+	[ -f "$out/.config" ] || die "run harness/kunit.sh $arch first"
+	for sym in "${need_y[@]}"; do
+		grep -q "^CONFIG_$sym=y" "$out/.config" ||
+			die "$sym is not =y in $out"
+	done
+	run "$gate" kmake "$arch" "$out" W=1 "${dirs_y[@]}" || return 1
+	judge "$gate"
 }
 
-# A small x86_64 kernel with modules, and everything of ours =m.
-prepare_modules_tree() {
-	local out=$BUILD/modules-x86_64
+sparse_y() { # gate arch
+	gate_arch "$2"
+	run "$1" kmake "$2" "$BUILD/kunit-$2" C=2 "${dirs_y[@]}" || return 1
+	judge "$1"
+}
+
+# A small kernel with modules, and everything of ours =m.
+prepare_modules_tree() { # arch
+	local arch=$1 out=$BUILD/modules-$1
 	mkdir -p "$out"
 	if [ ! -f "$out/.config" ]; then
-		kmake "$out" tinyconfig || return 1
+		kmake "$arch" "$out" tinyconfig || return 1
 	fi
 	"$KSRC/scripts/config" --file "$out/.config" \
-		-e MODULES -e MODULE_UNLOAD -e PRINTK -e SYSFS -e DEBUG_FS \
-		-e PROC_FS -m KUNIT -m DIBS -m DIBS_KUNIT_TEST \
-		-m DIBS_LO -m DIBS_LO_KUNIT_TEST -e SAMPLES -m SAMPLE_DIBS \
-		-m SAMPLE_DIBS_BENCH &&
-	kmake "$out" olddefconfig &&
-	grep -q '^CONFIG_DIBS=m' "$out/.config" &&
-	kmake "$out" all
+		-e MODULES -e MODULE_UNLOAD -e PRINTK -e SYSFS -m KUNIT \
+		"${opts_m[@]}" &&
+	kmake "$arch" "$out" olddefconfig &&
+	grep -q "^CONFIG_$need_m=m" "$out/.config" &&
+	kmake "$arch" "$out" all
 }
 
-gate_build-m() {
-	local out=$BUILD/modules-x86_64 m
-	run build-m prepare_modules_tree || return 1
-	run build-m kmake "$out" W=1 "${KBUILD_DIRS[@]}" || return 1
-	run build-m kmake "$out" modules || return 1
-	for m in drivers/dibs/dibs.ko drivers/dibs/dibs_core_test.ko \
-		 drivers/dibs/dibs_loopback.ko \
-		 drivers/dibs/dibs_loopback_test.ko \
-		 samples/dibs/dibs_sample.ko samples/dibs/dibs_bench.ko; do
+build_m() { # gate arch
+	local gate=$1 arch=$2 out=$BUILD/modules-$2 m
+	gate_arch "$arch"
+	run "$gate" prepare_modules_tree "$arch" || return 1
+	run "$gate" kmake "$arch" "$out" W=1 "${dirs_m[@]}" || return 1
+	run "$gate" kmake "$arch" "$out" modules || return 1
+	for m in "${mods[@]}"; do
 		[ -f "$out/$m" ] || { echo "missing $m" >&2;
-			result FAIL "gate:build-m"; return 1; }
+			result FAIL "gate:$gate"; return 1; }
 	done
-	judge build-m
+	judge "$gate"
 }
 
-gate_sparse-m() {
-	run sparse-m kmake "$BUILD/modules-x86_64" C=2 "${KBUILD_DIRS[@]}" ||
-		return 1
-	judge sparse-m
+sparse_m() { # gate arch
+	gate_arch "$2"
+	run "$1" kmake "$2" "$BUILD/modules-$2" C=2 "${dirs_m[@]}" || return 1
+	judge "$1"
 }
+
+gate_build-y() { build_y build-y x86_64; }
+gate_sparse-y() { sparse_y sparse-y x86_64; }
+gate_build-m() { build_m build-m x86_64; }
+gate_sparse-m() { sparse_m sparse-m x86_64; }
+gate_build-s390-y() { build_y build-s390-y s390; }
+gate_sparse-s390-y() { sparse_y sparse-s390-y s390; }
+gate_build-s390-m() { build_m build-s390-m s390; }
+gate_sparse-s390-m() { sparse_m sparse-s390-m s390; }
 
 gate_coccicheck() {
 	local d
@@ -145,63 +182,6 @@ gate_coccicheck() {
 			M="${d%/}" J="$JOBS" || return 1
 	done
 	judge coccicheck
-}
-
-kmake_s390() { # build-dir make-args...
-	local out=$1
-	shift
-	make -C "$KSRC" O="$out" ARCH=s390 CROSS_COMPILE=s390x-linux-gnu- \
-		-j"$JOBS" "$@"
-}
-
-gate_build-s390-y() {
-	local out=$BUILD/kunit-s390
-	[ -f "$out/.config" ] || die "run harness/kunit.sh s390 first"
-	grep -q '^CONFIG_ISM=y' "$out/.config" || die "ISM is not =y in $out"
-	run build-s390-y kmake_s390 "$out" W=1 "${KBUILD_DIRS_S390[@]}" ||
-		return 1
-	judge build-s390-y
-}
-
-gate_sparse-s390-y() {
-	run sparse-s390-y kmake_s390 "$BUILD/kunit-s390" C=2 \
-		"${KBUILD_DIRS_S390[@]}" || return 1
-	judge sparse-s390-y
-}
-
-# A small s390 kernel with modules, and everything of ours =m.
-prepare_modules_tree_s390() {
-	local out=$BUILD/modules-s390
-	mkdir -p "$out"
-	if [ ! -f "$out/.config" ]; then
-		kmake_s390 "$out" tinyconfig || return 1
-	fi
-	"$KSRC/scripts/config" --file "$out/.config" \
-		-e MODULES -e MODULE_UNLOAD -e PRINTK -e SYSFS -e NET \
-		-e NETDEVICES -e PCI -m KUNIT -m DIBS -m ISM \
-		-m ISM_KUNIT_TEST -d SMC &&
-	kmake_s390 "$out" olddefconfig &&
-	grep -q '^CONFIG_ISM=m' "$out/.config" &&
-	kmake_s390 "$out" all
-}
-
-gate_build-s390-m() {
-	local out=$BUILD/modules-s390 m
-	run build-s390-m prepare_modules_tree_s390 || return 1
-	run build-s390-m kmake_s390 "$out" W=1 "${KBUILD_DIRS_S390[@]}" ||
-		return 1
-	run build-s390-m kmake_s390 "$out" modules || return 1
-	for m in drivers/s390/net/ism.ko drivers/s390/net/ism_kunit.ko; do
-		[ -f "$out/$m" ] || { echo "missing $m" >&2;
-			result FAIL "gate:build-s390-m"; return 1; }
-	done
-	judge build-s390-m
-}
-
-gate_sparse-s390-m() {
-	run sparse-s390-m kmake_s390 "$BUILD/modules-s390" C=2 \
-		"${KBUILD_DIRS_S390[@]}" || return 1
-	judge sparse-s390-m
 }
 
 # Every file of ours, as a path relative to the repository.
