@@ -543,17 +543,21 @@ static void bench_print_scaling(char *buf, size_t len, const char *name,
 /*
  * One kthread, then two on two CPUs, each moving into its own DMB; and the
  * same with memcpy() between two buffers of each worker, as the reference
- * of how well the machine scales a copy. The four batches alternate.
+ * of how well the machine scales a copy. The four batches alternate. The
+ * times of each variant go to 3 * @nreps entries of @ns.
  */
 static int bench_scaling(struct dibs_dev *dibs, unsigned int size,
-			 unsigned int iters, unsigned int nreps)
+			 unsigned int iters, unsigned int nreps, u64 *ns)
 {
+	static const char *const names[] = {
+		[BENCH_SCALE_MOVE] = "", [BENCH_SCALE_MEMCPY] = "memcpy_",
+	};
+	char stats[BENCH_SCALE_VARIANTS][256];
 	struct bench_worker *w;
-	u64 *move, *copy;
-	char stats[2][192];
 	struct bench_ctx *c;
 	int cpus[2], ret = 0;
-	unsigned int i, r;
+	unsigned int i, r, v;
+	u64 *t;
 
 	if (num_online_cpus() < 2) {
 		pr_info("{\"row\":\"scaling\",\"size\":%u,\"skipped\":\"one CPU\"}\n",
@@ -566,12 +570,6 @@ static int bench_scaling(struct dibs_dev *dibs, unsigned int size,
 	w = kcalloc(2, sizeof(*w), GFP_KERNEL);
 	if (!w)
 		return -ENOMEM;
-	move = kcalloc(6 * nreps, sizeof(*move), GFP_KERNEL);
-	if (!move) {
-		kfree(w);
-		return -ENOMEM;
-	}
-	copy = move + 3 * nreps;
 	for (i = 0; i < 2; i++) {
 		c = &w[i].ctx[BENCH_SCALE_MOVE];
 		c->src = bench_alloc(size);
@@ -595,29 +593,27 @@ static int bench_scaling(struct dibs_dev *dibs, unsigned int size,
 	}
 
 	/* Warm-up, then alternate one and two workers of each variant. */
-	bench_scaling_batch(w, 2, BENCH_SCALE_MOVE, cpus, &ret);
-	bench_scaling_batch(w, 2, BENCH_SCALE_MEMCPY, cpus, &ret);
+	for (v = 0; v < BENCH_SCALE_VARIANTS; v++)
+		bench_scaling_batch(w, 2, v, cpus, &ret);
 	for (r = 0; r < nreps && !ret; r++) {
-		move[r] = bench_scaling_batch(w, 1, BENCH_SCALE_MOVE, cpus,
-					      &ret);
-		move[nreps + r] = bench_scaling_batch(w, 2, BENCH_SCALE_MOVE,
-						      cpus, &ret);
-		copy[r] = bench_scaling_batch(w, 1, BENCH_SCALE_MEMCPY, cpus,
-					      &ret);
-		copy[nreps + r] = bench_scaling_batch(w, 2, BENCH_SCALE_MEMCPY,
-						      cpus, &ret);
+		for (v = 0; v < BENCH_SCALE_VARIANTS; v++) {
+			t = ns + 3 * nreps * v;
+			t[r] = bench_scaling_batch(w, 1, v, cpus, &ret);
+			t[nreps + r] = bench_scaling_batch(w, 2, v, cpus, &ret);
+		}
 	}
 	for (i = 0; i < 2 && !ret; i++)
-		if (memcmp(w[i].dmb.cpu_addr, w[i].ctx[0].src, size))
+		if (memcmp(w[i].dmb.cpu_addr, w[i].ctx[BENCH_SCALE_MOVE].src,
+			   size))
 			ret = -EIO;
 	if (!ret) {
-		bench_print_scaling(stats[0], sizeof(stats[0]), "", move,
-				    nreps);
-		bench_print_scaling(stats[1], sizeof(stats[1]), "memcpy_",
-				    copy, nreps);
+		for (v = 0; v < BENCH_SCALE_VARIANTS; v++)
+			bench_print_scaling(stats[v], sizeof(stats[v]),
+					    names[v], ns + 3 * nreps * v, nreps);
 		pr_info("{\"row\":\"scaling\",\"size\":%u,\"calls\":%lu,\"reps\":%u,\"cpus\":[%d,%d]%s%s}\n",
-			size, w[0].ctx[0].calls, nreps, cpus[0], cpus[1],
-			stats[0], stats[1]);
+			size, w[0].ctx[BENCH_SCALE_MOVE].calls, nreps, cpus[0],
+			cpus[1], stats[BENCH_SCALE_MOVE],
+			stats[BENCH_SCALE_MEMCPY]);
 	}
 out:
 	for (i = 0; i < 2; i++) {
@@ -627,7 +623,6 @@ out:
 		bench_free(w[i].ctx[BENCH_SCALE_MEMCPY].dst, size);
 	}
 	kfree(w);
-	kfree(move);
 	return ret;
 }
 
@@ -801,7 +796,8 @@ static void bench_run(struct dibs_dev *dibs, unsigned int iters,
 	u64 *ns;
 	int ret;
 
-	ns = kcalloc(4 * nreps, sizeof(*ns), GFP_KERNEL);
+	/* The most any row needs: three series for each scaling variant. */
+	ns = kcalloc(3 * BENCH_SCALE_VARIANTS * nreps, sizeof(*ns), GFP_KERNEL);
 	if (!ns) {
 		bench_error("env", 0, -ENOMEM);
 		return;
@@ -824,7 +820,7 @@ static void bench_run(struct dibs_dev *dibs, unsigned int iters,
 		errors++;
 	}
 	for (i = 0; i < ARRAY_SIZE(scaling_sizes); i++) {
-		ret = bench_scaling(dibs, scaling_sizes[i], iters, nreps);
+		ret = bench_scaling(dibs, scaling_sizes[i], iters, nreps, ns);
 		if (ret) {
 			bench_error("scaling", scaling_sizes[i], ret);
 			errors++;
