@@ -440,6 +440,8 @@ static int sample_start(struct sample_dev *sd, u32 rounds, u32 size,
 			bool zerocopy)
 {
 	const struct dibs_dev_ops *ops = sd->dibs->ops;
+	void *tx, *expect;
+	u32 *ns;
 	int ret;
 
 	if (ops->query_remote_gid(sd->dibs, &sd->dibs->gid, 0, 0))
@@ -448,15 +450,24 @@ static int sample_start(struct sample_dev *sd, u32 rounds, u32 size,
 			 !ops->support_mmapped_rdmb(sd->dibs)))
 		return -EOPNOTSUPP;
 
-	kvfree(sd->ns);
-	sd->ns = kvcalloc(rounds, sizeof(*sd->ns), GFP_KERNEL);
-	sd->tx = kvmalloc(size, GFP_KERNEL);
-	sd->expect = kvmalloc(size, GFP_KERNEL);
-	if (!sd->ns || !sd->tx || !sd->expect) {
-		ret = -ENOMEM;
-		goto err_free;
+	/*
+	 * The results of the previous run stay readable, with their own
+	 * round count, until everything of the new one is allocated.
+	 */
+	ns = kvcalloc(rounds, sizeof(*ns), GFP_KERNEL);
+	tx = kvmalloc(size, GFP_KERNEL);
+	expect = kvmalloc(size, GFP_KERNEL);
+	if (!ns || !tx || !expect) {
+		kvfree(ns);
+		kvfree(tx);
+		kvfree(expect);
+		return -ENOMEM;
 	}
 
+	kvfree(sd->ns);
+	sd->ns = ns;
+	sd->tx = tx;
+	sd->expect = expect;
 	sd->rounds = rounds;
 	sd->size = size;
 	sd->zerocopy = zerocopy;
@@ -476,10 +487,6 @@ static int sample_start(struct sample_dev *sd, u32 rounds, u32 size,
 	}
 	sample_start_round(sd);
 	return 0;
-
-err_free:
-	sample_free_run(sd);
-	return ret;
 }
 
 static ssize_t sample_start_write(struct file *file, const char __user *ubuf,
