@@ -31,8 +31,9 @@
  * ``dibs_clients_lock`` (a spinlock, taken with interrupts disabled) protects
  * the table of client slots: which client holds a slot, how many DMBs it
  * owns, and whether it is being unregistered. dibs_dmb_set_owner() takes it
- * so that counting a new DMB and refusing one for a departing client happen
- * atomically with the -EBUSY check of dibs_unregister_client().
+ * so that a new DMB is either counted before dibs_unregister_client() marks
+ * the client as closing (and is then taken away from the client after its
+ * del_dev() if it is still there) or refused with -ESHUTDOWN.
  *
  * &dibs_dev.lock (a spinlock, taken with interrupts disabled) protects the
  * writers of a device's owner table and client array.
@@ -200,24 +201,51 @@ out:
 }
 EXPORT_SYMBOL_GPL(dibs_register_client);
 
+/* Take DMBs of client @id on @dibs away from it; returns their number. */
+static unsigned int dibs_disown(struct dibs_dev *dibs, u8 id)
+{
+	struct dibs_core_dev *core = to_core_dev(dibs);
+	unsigned int idx, dropped = 0;
+
+	lockdep_assert_held(&dibs_clients_lock);
+	spin_lock(&dibs->lock);
+	for (idx = 0; idx < core->max_dmbs; idx++) {
+		if (dibs->dmb_clientid_arr[idx] != id)
+			continue;
+		WRITE_ONCE(dibs->dmb_clientid_arr[idx], NO_DIBS_CLIENT);
+		dropped++;
+	}
+	spin_unlock(&dibs->lock);
+	return dropped;
+}
+
 /**
  * dibs_unregister_client() - unregister a DIBS client
  * @client: a client registered with dibs_register_client()
  *
- * Refuses, without any other effect, while @client still owns DMBs.
- * Otherwise stops all handlers of @client, then calls its del_dev() for
- * every device, newest first, and frees its slot for reuse. When this
- * returns 0 no callback of @client is running or will be called again.
+ * Stops all handlers of @client, calls its del_dev() for every device,
+ * newest first, and frees its slot for reuse. This always completes for a
+ * registered client, whatever it left behind, because callers (SMC-D
+ * among them) unregister from their module exit and ignore the result:
+ * once this returns, no callback of @client is running or will be called,
+ * and the core keeps no pointer to @client.
+ *
+ * A client should have unregistered every DMB by the time its del_dev()
+ * returns. DMBs it still owns after that are taken away from it and a
+ * warning gives their number; their signals reach nobody, and their
+ * devices keep them, never freeing memory the client might still touch
+ * (see the device drivers' documentation).
  *
  * Context: process context, may sleep. Must not be called from add_dev()
  * or del_dev().
- * Return: 0 on success; -ENOENT if @client is not registered; -EBUSY if
- * @client owns DMBs on any device, in which case nothing changed.
+ * Return: 0 on success; -ENOENT if @client is NULL or not registered, in
+ * which case nothing changes.
  */
 int dibs_unregister_client(struct dibs_client *client)
 {
+	unsigned int orphans = 0;
 	struct dibs_dev *dibs;
-	int id, ret = 0;
+	int id;
 
 	if (!client)
 		return -ENOENT;
@@ -225,18 +253,14 @@ int dibs_unregister_client(struct dibs_client *client)
 	mutex_lock(&dibs_mutex);
 	id = dibs_find_client(client);
 	if (id < 0) {
-		ret = -ENOENT;
-		goto out;
+		mutex_unlock(&dibs_mutex);
+		return -ENOENT;
 	}
 
+	/* No new DMB for @client from here on: see dibs_dmb_set_owner(). */
 	spin_lock_irq(&dibs_clients_lock);
-	if (dibs_clients[id].dmbs)
-		ret = -EBUSY;
-	else
-		dibs_clients[id].closing = true;
+	dibs_clients[id].closing = true;
 	spin_unlock_irq(&dibs_clients_lock);
-	if (ret)
-		goto out;
 
 	list_for_each_entry(dibs, &dibs_devices, list)
 		dibs_stop_dispatch(dibs, id);
@@ -245,11 +269,16 @@ int dibs_unregister_client(struct dibs_client *client)
 		dibs_detach_client(dibs, client);
 
 	spin_lock_irq(&dibs_clients_lock);
+	list_for_each_entry(dibs, &dibs_devices, list)
+		orphans += dibs_disown(dibs, id);
 	dibs_clients[id] = (struct dibs_client_slot){};
 	spin_unlock_irq(&dibs_clients_lock);
-out:
 	mutex_unlock(&dibs_mutex);
-	return ret;
+
+	if (orphans)
+		pr_warn("client %s left %u DMBs registered after del_dev(); they are no longer its own\n",
+			client->name, orphans);
+	return 0;
 }
 EXPORT_SYMBOL_GPL(dibs_unregister_client);
 
@@ -373,6 +402,24 @@ err_unlock:
 }
 EXPORT_SYMBOL_GPL(dibs_dev_add);
 
+/*
+ * One DMB less for the client with @id, an entry of an owner table. Drivers
+ * written for the published header may write the table themselves, so the
+ * id is checked, and the count never goes below 0. Under
+ * dibs_clients_lock.
+ */
+static void dibs_uncount_dmb(struct dibs_dev *dibs, u8 id)
+{
+	lockdep_assert_held(&dibs_clients_lock);
+	if (id < MAX_DIBS_CLIENTS && dibs_clients[id].client &&
+	    dibs_clients[id].dmbs) {
+		dibs_clients[id].dmbs--;
+		return;
+	}
+	dev_warn_once(&dibs->dev, "owner table holds client id %u, which owns no DMB\n",
+		      id);
+}
+
 /* Forget DMBs whose owner kept them past del_dev(); returns their number. */
 static unsigned int dibs_drop_owners(struct dibs_dev *dibs)
 {
@@ -387,7 +434,7 @@ static unsigned int dibs_drop_owners(struct dibs_dev *dibs)
 		if (id == NO_DIBS_CLIENT)
 			continue;
 		WRITE_ONCE(dibs->dmb_clientid_arr[idx], NO_DIBS_CLIENT);
-		dibs_clients[id].dmbs--;
+		dibs_uncount_dmb(dibs, id);
 		dropped++;
 	}
 	spin_unlock(&dibs->lock);
@@ -536,7 +583,7 @@ int dibs_dmb_clear_owner(struct dibs_dev *dibs, unsigned int idx)
 			ret = -ENOENT;
 		} else {
 			WRITE_ONCE(dibs->dmb_clientid_arr[idx], NO_DIBS_CLIENT);
-			dibs_clients[id].dmbs--;
+			dibs_uncount_dmb(dibs, id);
 		}
 	}
 	spin_unlock(&dibs->lock);
