@@ -18,6 +18,7 @@
 #include <linux/err.h>
 #include <linux/interrupt.h>
 #include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <linux/sizes.h>
 #include <linux/stddef.h>
 #include <linux/types.h>
@@ -434,12 +435,14 @@ struct ism_transport {
 /**
  * struct ism_dmb_slot - the driver's record of a registered DMB
  * @tok: token the function assigned.
- * @cpu_addr: kernel address of the buffer.
+ * @folio: the buffer's memory, one folio (clients splice out of it).
+ * @cpu_addr: kernel address of the buffer, the start of @folio.
  * @dma_addr: bus address of the buffer.
- * @size: allocated and mapped length: the DMB length rounded up to pages.
+ * @size: mapped length: the DMB length rounded up to pages.
  */
 struct ism_dmb_slot {
 	u64 tok;
+	struct folio *folio;
 	void *cpu_addr;
 	dma_addr_t dma_addr;
 	size_t size;
@@ -450,8 +453,11 @@ struct ism_dmb_slot {
  * @dev: the parent device (the PCI function): DMA and messages.
  * @tp: the transport to the function.
  * @dibs: the DIBS device; the driver holds one reference.
- * @cmd_lock: held for one whole command exchange, because the function
- *	has one command window that concurrent requests would overwrite.
+ * @cmd_lock: held, with interrupts disabled, for one whole command
+ *	exchange, because the function has one command window that
+ *	concurrent requests would overwrite. A spinlock, so that commands
+ *	may be issued in any context: SMC-D calls the VLAN operations under
+ *	a spinlock of its own.
  * @sba: the signal block area.
  * @sba_dma: its bus address.
  * @sba_registered: the function may write @sba (REG_SBA done, not undone).
@@ -469,7 +475,7 @@ struct ism_dev {
 	struct device *dev;
 	struct ism_transport *tp;
 	struct dibs_dev *dibs;
-	struct mutex cmd_lock;	/* one command exchange at a time */
+	spinlock_t cmd_lock;	/* one command exchange at a time */
 	struct ism_sba *sba;
 	dma_addr_t sba_dma;
 	bool sba_registered;

@@ -77,7 +77,8 @@ static void ism_cmd_init(struct ism_cmd_hdr *hdr, u32 code, size_t len)
  * the command and gives -EREMOTEIO. A successful response of a length
  * other than @resp_len gives -EPROTO.
  *
- * Context: process context, may sleep (takes &ism_dev.cmd_lock).
+ * Context: any context; does not sleep (takes &ism_dev.cmd_lock with
+ * interrupts disabled).
  * Return: 0, -EIO, -EREMOTEIO or -EPROTO as described.
  */
 static int ism_cmd(struct ism_dev *ism, struct ism_cmd_hdr *cmd,
@@ -87,10 +88,11 @@ static int ism_cmd(struct ism_dev *ism, struct ism_cmd_hdr *cmd,
 	unsigned int len = be16_to_cpu(cmd->len), off;
 	u32 code = be32_to_cpu(cmd->cmd);
 	struct ism_cmd_hdr resp;
+	unsigned long flags;
 	u16 fw_ret = 0;
 	int ret;
 
-	mutex_lock(&ism->cmd_lock);
+	spin_lock_irqsave(&ism->cmd_lock, flags);
 	if (len > sizeof(*cmd)) {
 		ret = ops->cmd_store(ism->tp, sizeof(*cmd), cmd + 1,
 				     len - sizeof(*cmd));
@@ -126,7 +128,7 @@ static int ism_cmd(struct ism_dev *ism, struct ism_cmd_hdr *cmd,
 no_answer:
 	ret = -EIO;
 out:
-	mutex_unlock(&ism->cmd_lock);
+	spin_unlock_irqrestore(&ism->cmd_lock, flags);
 	if (ret)
 		dev_dbg(ism->dev, "command 0x%x failed: %d (code 0x%x)\n",
 			code, ret, fw_ret);
@@ -239,14 +241,19 @@ static int ism_dmb_reserve(struct ism_dev *ism, u32 idx)
 	return idx;
 }
 
-/* Free the memory of a DMB the function no longer writes. Under dmb_lock. */
-static void ism_dmb_release(struct ism_dev *ism, u32 idx)
+/*
+ * Forget DMB @idx, which the function no longer writes: unmap it and, if
+ * @free, free its memory. A DMB its client left behind is not freed, as
+ * the client may still touch it. Under dmb_lock.
+ */
+static void ism_dmb_release(struct ism_dev *ism, u32 idx, bool free)
 {
 	struct ism_dmb_slot *slot = &ism->dmbs[idx];
 
 	dma_unmap_single(ism->dev, slot->dma_addr, slot->size,
 			 DMA_FROM_DEVICE);
-	free_pages_exact(slot->cpu_addr, slot->size);
+	if (free)
+		folio_put(slot->folio);
 	memset(slot, 0, sizeof(*slot));
 	__clear_bit(idx, ism->dmb_map);
 }
@@ -314,12 +321,13 @@ static int ism_register_dmb(struct dibs_dev *dibs, struct dibs_dmb *dmb,
 	}
 	slot = &ism->dmbs[idx];
 	slot->size = size;
-	slot->cpu_addr = alloc_pages_exact(size, GFP_KERNEL | __GFP_ZERO |
-					   __GFP_NOWARN);
-	if (!slot->cpu_addr) {
+	slot->folio = folio_alloc(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN,
+				  get_order(size));
+	if (!slot->folio) {
 		ret = -ENOMEM;
 		goto err_release_idx;
 	}
+	slot->cpu_addr = folio_address(slot->folio);
 	slot->dma_addr = dma_map_single(ism->dev, slot->cpu_addr, size,
 					DMA_FROM_DEVICE);
 	if (dma_mapping_error(ism->dev, slot->dma_addr)) {
@@ -347,7 +355,7 @@ err_clear_owner:
 err_unmap:
 	dma_unmap_single(ism->dev, slot->dma_addr, size, DMA_FROM_DEVICE);
 err_free_pages:
-	free_pages_exact(slot->cpu_addr, size);
+	folio_put(slot->folio);
 err_release_idx:
 	memset(slot, 0, sizeof(*slot));
 	__clear_bit(idx, ism->dmb_map);
@@ -357,12 +365,12 @@ out_unlock:
 }
 
 /*
- * Unregister DMB @idx with the function and free it. A function that does
- * not answer (-EIO) writes no DMB any more, so its DMBs are freed too; any
- * other failure keeps the DMB, which the function may still write. Under
- * dmb_lock.
+ * Unregister DMB @idx with the function and release it (see
+ * ism_dmb_release() for @free). A function that does not answer (-EIO)
+ * writes no DMB any more, so its DMBs are released too; any other failure
+ * keeps the DMB, which the function may still write. Under dmb_lock.
  */
-static int ism_dmb_unregister(struct ism_dev *ism, u32 idx)
+static int ism_dmb_unregister(struct ism_dev *ism, u32 idx, bool free)
 {
 	struct ism_unreg_dmb cmd;
 	int ret;
@@ -377,7 +385,7 @@ static int ism_dmb_unregister(struct ism_dev *ism, u32 idx)
 			 idx);
 	/* Already cleared if dibs_dev_del() dropped a leftover DMB. */
 	dibs_dmb_clear_owner(ism->dibs, idx);
-	ism_dmb_release(ism, idx);
+	ism_dmb_release(ism, idx, free);
 	return 0;
 }
 
@@ -408,7 +416,7 @@ static int ism_unregister_dmb(struct dibs_dev *dibs, struct dibs_dmb *dmb)
 	    ism->dmbs[dmb->idx].tok != dmb->dmb_tok)
 		ret = -ENOENT;
 	else
-		ret = ism_dmb_unregister(ism, dmb->idx);
+		ret = ism_dmb_unregister(ism, dmb->idx, true);
 	mutex_unlock(&ism->dmb_lock);
 	return ret;
 }
@@ -479,7 +487,7 @@ static int ism_vlan_cmd(struct dibs_dev *dibs, u32 code, u64 vlan_id)
  * @vlan_id: the VLAN; 0x1FFF is accepted only by ISMv2 functions, which is
  *	how clients detect ISMv2
  *
- * Context: process context, may sleep.
+ * Context: any context; does not sleep (SMC-D calls it under a spinlock).
  * Return: 0 or an error of ism_cmd().
  */
 static int ism_add_vlan_id(struct dibs_dev *dibs, u64 vlan_id)
@@ -492,7 +500,7 @@ static int ism_add_vlan_id(struct dibs_dev *dibs, u64 vlan_id)
  * @dibs: the device
  * @vlan_id: the VLAN
  *
- * Context: process context, may sleep.
+ * Context: any context; does not sleep.
  * Return: 0 or an error of ism_cmd().
  */
 static int ism_del_vlan_id(struct dibs_dev *dibs, u64 vlan_id)
@@ -715,7 +723,7 @@ struct ism_dev *ism_dev_create(struct device *parent, struct ism_transport *tp)
 	ism->dev = parent;
 	ism->tp = tp;
 	ism->ieq_idx = -1;
-	mutex_init(&ism->cmd_lock);
+	spin_lock_init(&ism->cmd_lock);
 	mutex_init(&ism->dmb_lock);
 
 	ret = ism_dma_setup(parent);
@@ -749,7 +757,6 @@ err_free_dmbs:
 	kvfree(ism->dmbs);
 err_free_ism:
 	mutex_destroy(&ism->dmb_lock);
-	mutex_destroy(&ism->cmd_lock);
 	kfree(ism);
 	return ERR_PTR(ret);
 }
@@ -883,7 +890,9 @@ EXPORT_SYMBOL_IF_KUNIT(ism_dev_start);
  * @ism: a function started with ism_dev_start()
  *
  * Withdraws the DIBS device, whose clients unregister their DMBs in their
- * del_dev(); unregisters and frees DMBs a client left behind; then
+ * del_dev(); unregisters DMBs a client left behind with the function and
+ * unmaps them, but leaks their memory, which that client may still touch
+ * (a warning gives their number); then
  * unregisters the IEQ and the SBA, after which the function raises no
  * more interrupts. The caller then removes ism_irq_handler() and calls
  * ism_dev_destroy().
@@ -892,16 +901,20 @@ EXPORT_SYMBOL_IF_KUNIT(ism_dev_start);
  */
 void ism_dev_stop(struct ism_dev *ism)
 {
-	unsigned int idx;
+	unsigned int idx, left = 0;
 
 	dibs_dev_del(ism->dibs);
 
 	mutex_lock(&ism->dmb_lock);
-	for_each_set_bit(idx, ism->dmb_map, ISM_NR_DMBS)
-		if (ism_dmb_unregister(ism, idx))
-			dev_err(ism->dev, "cannot unregister DMB %u, leaking it\n",
-				idx);
+	for_each_set_bit(idx, ism->dmb_map, ISM_NR_DMBS) {
+		left++;
+		if (ism_dmb_unregister(ism, idx, false))
+			dev_err(ism->dev, "cannot unregister DMB %u\n", idx);
+	}
 	mutex_unlock(&ism->dmb_lock);
+	if (left)
+		dev_warn(ism->dev, "%u DMBs left by clients after removal; leaking their memory\n",
+			 left);
 
 	ism_unregister_ieq(ism);
 	ism_unregister_sba(ism);
@@ -931,7 +944,6 @@ void ism_dev_destroy(struct ism_dev *ism)
 				  ism->sba_dma);
 	kvfree(ism->dmbs);
 	mutex_destroy(&ism->dmb_lock);
-	mutex_destroy(&ism->cmd_lock);
 	kfree(ism);
 }
 EXPORT_SYMBOL_IF_KUNIT(ism_dev_destroy);

@@ -586,6 +586,12 @@ static void ism_stop_unregisters_dmbs_a_client_left_behind(struct kunit *test)
 	ism_test_stop(test, &ctx->a);
 	KUNIT_EXPECT_EQ(test, ism_model_nr_dmbs(ctx->a.fn), 0);
 	KUNIT_EXPECT_TRUE(test, bitmap_empty(ctx->a.ism->dmb_map, ISM_NR_DMBS));
+	/*
+	 * The function no longer writes it, but the client that left it may
+	 * still touch it, so its memory is not freed (KASAN would report an
+	 * access to freed pages).
+	 */
+	memset(dmb->cpu_addr, 0x5a, SZ_4K);
 }
 
 /* ---- DMB registration ---- */
@@ -596,6 +602,7 @@ static void ism_register_dmb_gives_zeroed_page_backed_buffer(struct kunit *test)
 	struct ism_test_side *a = &ctx->a;
 	u32 len = 65 * SZ_1K, model_len;
 	struct dibs_dmb *dmb;
+	struct folio *folio;
 	dma_addr_t addr;
 	u64 tok, rgid;
 
@@ -613,10 +620,19 @@ static void ism_register_dmb_gives_zeroed_page_backed_buffer(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rgid, GID_B);
 
 	KUNIT_ASSERT_NOT_NULL(test, dmb->cpu_addr);
+	KUNIT_EXPECT_NE(test, dmb->dma_addr, 0);
 	KUNIT_EXPECT_TRUE(test, ism_test_all_zero(dmb->cpu_addr, len));
-	/* Page-backed, so that clients can splice from it. */
+	/*
+	 * One folio that starts at cpu_addr: SMC-D splices out of a DMB with
+	 * a reference on its first page and an offset anywhere in it.
+	 */
 	KUNIT_EXPECT_TRUE(test, virt_addr_valid(dmb->cpu_addr));
-	KUNIT_EXPECT_FALSE(test, PageSlab(virt_to_page(dmb->cpu_addr)));
+	folio = virt_to_folio(dmb->cpu_addr);
+	KUNIT_EXPECT_FALSE(test, folio_test_slab(folio));
+	KUNIT_EXPECT_PTR_EQ(test, folio_address(folio), dmb->cpu_addr);
+	KUNIT_EXPECT_EQ(test, folio_size(folio), PAGE_SIZE << get_order(len));
+	KUNIT_EXPECT_PTR_EQ(test, virt_to_folio((u8 *)dmb->cpu_addr + len - 1),
+			    folio);
 	KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(dmb->cpu_addr));
 	/* Never across a 1 MiB boundary of the bus address space. */
 	KUNIT_EXPECT_EQ(test, dmb->dma_addr / SZ_1M,
@@ -1260,6 +1276,31 @@ static void ism_query_remote_gid_asks_the_function(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ops_of(b)->del_vlan_id(dibs_of(b), 7), 0);
 }
 
+/*
+ * SMC-D calls the VLAN operations under spin_lock_irqsave(): they must not
+ * sleep (DEBUG_ATOMIC_SLEEP reports it if they do).
+ */
+static void ism_vlan_ops_run_under_a_spinlock(struct kunit *test)
+{
+	struct ism_test_ctx *ctx = test->priv;
+	struct ism_test_side *a = &ctx->a;
+	const struct dibs_dev_ops *ops;
+	unsigned long flags;
+	spinlock_t lock;	/* stands for SMC-D's lock */
+	int add, del;
+
+	spin_lock_init(&lock);
+	ism_test_start(test, a);
+	ops = ops_of(a);
+	spin_lock_irqsave(&lock, flags);
+	add = ops->add_vlan_id(dibs_of(a), 0x1fff);
+	del = ops->del_vlan_id(dibs_of(a), 0x1fff);
+	spin_unlock_irqrestore(&lock, flags);
+	KUNIT_EXPECT_EQ(test, add, 0);
+	KUNIT_EXPECT_EQ(test, del, 0);
+	KUNIT_EXPECT_FALSE(test, ism_model_has_vlan(a->fn, 0x1fff));
+}
+
 static void ism_vlan_ids_are_added_and_removed(struct kunit *test)
 {
 	struct ism_test_ctx *ctx = test->priv;
@@ -1620,6 +1661,7 @@ static struct kunit_case ism_test_cases[] = {
 	KUNIT_CASE(ism_dead_function_lets_go_of_dmbs),
 	KUNIT_CASE(ism_query_remote_gid_asks_the_function),
 	KUNIT_CASE(ism_vlan_ids_are_added_and_removed),
+	KUNIT_CASE(ism_vlan_ops_run_under_a_spinlock),
 	KUNIT_CASE(ism_signal_event_arrives_as_sw_event),
 	KUNIT_CASE(ism_signal_event_without_trigger_waits_for_interrupt),
 	KUNIT_CASE(ism_signal_event_to_unknown_gid_fails),
@@ -1642,4 +1684,8 @@ kunit_test_suite(ism_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests of the ISM driver, against a model of ISM");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+/*
+ * MODULE_IMPORT_NS(), spelt out: its argument became a string literal in
+ * 6.13, and this suite builds in 6.12 trees too.
+ */
+MODULE_INFO(import_ns, "EXPORTED_FOR_KUNIT_TESTING");
