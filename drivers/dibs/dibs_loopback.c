@@ -29,15 +29,17 @@
  *
  * Loading ``dibs_loopback`` creates one device named ``lo`` with a random
  * GID on the loopback fabric (%DIBS_LOOPBACK_FABRIC). A loopback device
- * reaches only itself: query_remote_gid(), register_dmb() and
- * signal_event() accept only the device's own GID and answer
- * ``-ENETUNREACH`` for any other.
+ * reaches only itself: query_remote_gid() and register_dmb() accept only
+ * the device's own GID and answer ``-ENETUNREACH`` for any other.
  *
- * DMBs are zeroed, physically contiguous kernel pages, so clients may take
- * page references on them (for splice). A DMB of ``len`` bytes holds exactly
- * ``PAGE_ALIGN(len)`` bytes of pages plus a small descriptor. Sizes range
- * from 1 byte to %DIBS_LO_MAX_DMB_LEN (1 MiB); a device has
- * %DIBS_LO_MAX_DMBS (5000) DMB indices.
+ * The memory of a DMB is one zeroed folio of ``get_order(len)``, so clients
+ * may take a reference on its first page and reach any byte of the DMB
+ * through it (SMC-D splices received data that way). A DMB of a
+ * power-of-two length holds exactly that many bytes plus a small
+ * descriptor; other lengths are rounded up to the next power of two of
+ * pages. Sizes range from 1 byte to %DIBS_LO_MAX_DMB_LEN (1 MiB); a device
+ * has %DIBS_LO_MAX_DMBS (5000) DMB indices. The memory has no DMA mapping:
+ * the DMB's ``dma_addr`` is %DIBS_DMA_ADDR_NONE.
  *
  * A DMB token holds the DMB index in its low 16 bits and 48 random bits
  * above them. It is therefore never 0, unique among live DMBs, and not
@@ -55,8 +57,18 @@
  *
  * Zero-copy is supported: attach_dmb() returns the DMB's own address and
  * pins the DMB until detach_dmb(), even if the owner unregisters it
- * meanwhile. VLANs mean nothing on a device that only reaches itself; the
+ * meanwhile. A device created while the module parameter ``zero_copy`` is
+ * 0 answers support_mmapped_rdmb() with 0 and attach_dmb() with
+ * ``-EOPNOTSUPP`` for its whole life (clients such as SMC-D decide once
+ * per connection how they write), so that clients' copy path can be tested
+ * on loopback too. VLANs mean nothing on a device that only reaches itself; the
  * VLAN operations are absent and the VLAN fields of a DMB are ignored.
+ *
+ * There is no signal_event(): the only peer of a loopback device is the
+ * device itself, so an event would come back to its sender. SMC-D sends
+ * its peer an event when a link group ends and, on receiving one,
+ * terminates every link group to the sender's GID, which on loopback would
+ * abort all its live connections.
  *
  * Further devices are added and removed at run time through debugfs::
  *
@@ -68,8 +80,10 @@
  *
  * Removing a device, or unloading the module, first takes the device away
  * from every client (dibs_dev_del()), whose del_dev() must unregister and
- * detach all its DMBs. A DMB that a faulty client keeps after that is never
- * freed under it: it is left allocated and reported in the kernel log.
+ * detach all its DMBs. A DMB that a faulty client keeps after that (or one
+ * whose owner unregistered from DIBS without unregistering it) is never
+ * freed under it: its memory is left allocated and reported in the kernel
+ * log, and the rest of the device is freed.
  */
 
 /* The signal state word: pending signal bits, and a handler running. */
@@ -78,7 +92,8 @@
 /**
  * struct dibs_lo_dmb - a registered DMB
  * @token: the DMB's token.
- * @cpu_addr: its memory, from alloc_pages_exact().
+ * @folio: its memory.
+ * @cpu_addr: the address of @folio.
  * @len: its length as registered.
  * @idx: its index on the device.
  * @signals: pending signal bits and %DIBS_LO_SIG_RUNNING; see
@@ -92,6 +107,7 @@
  */
 struct dibs_lo_dmb {
 	u64 token;
+	struct folio *folio;
 	void *cpu_addr;
 	u32 len;
 	u32 idx;
@@ -112,16 +128,23 @@ struct dibs_lo_dmb {
  * @used: bitmap of DMB indices in use.
  * @orphans: DMBs unregistered by their owner but still attached.
  * @dmbs: the registered DMBs by index; read under RCU by move_data().
+ * @zero_copy: attach_dmb() is supported; fixed at creation.
  */
 struct dibs_lo_dev {
 	struct dibs_dev *dibs;
 	char name[DIBS_LO_NAME_MAX + 1];
+	bool zero_copy;
 	struct list_head node;
 	struct mutex lock;	/* see above */
 	unsigned long *used;
 	struct list_head orphans;
 	struct dibs_lo_dmb __rcu **dmbs;
 };
+
+static bool zero_copy = true;
+module_param(zero_copy, bool, 0644);
+MODULE_PARM_DESC(zero_copy,
+		 "Loopback devices created from now on support zero-copy writers (attach_dmb()); default: 1");
 
 /* Serialises creating and removing devices; protects dibs_lo_devices. */
 static DEFINE_MUTEX(dibs_lo_devices_lock);
@@ -153,7 +176,7 @@ static void dibs_lo_dmb_free_rcu(struct rcu_head *head)
 {
 	struct dibs_lo_dmb *dmb = container_of(head, struct dibs_lo_dmb, rcu);
 
-	free_pages_exact(dmb->cpu_addr, PAGE_ALIGN(dmb->len));
+	folio_put(dmb->folio);
 	kfree(dmb);
 }
 
@@ -227,13 +250,13 @@ static int dibs_lo_register_dmb(struct dibs_dev *dibs, struct dibs_dmb *desc,
 	if (!dmb)
 		return -ENOMEM;
 	dmb->len = desc->dmb_len;
-	dmb->cpu_addr = alloc_pages_exact(PAGE_ALIGN(dmb->len),
-					  GFP_KERNEL | __GFP_ZERO |
-					  __GFP_NOWARN | __GFP_NORETRY);
-	if (!dmb->cpu_addr) {
+	dmb->folio = folio_alloc(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN |
+				 __GFP_NORETRY, get_order(dmb->len));
+	if (!dmb->folio) {
 		ret = -ENOMEM;
 		goto err_free_dmb;
 	}
+	dmb->cpu_addr = folio_address(dmb->folio);
 
 	mutex_lock(&ldev->lock);
 	idx = dibs_lo_reserve_idx(ldev, desc->idx);
@@ -254,14 +277,14 @@ static int dibs_lo_register_dmb(struct dibs_dev *dibs, struct dibs_dmb *desc,
 	desc->idx = idx;
 	desc->dmb_tok = dmb->token;
 	desc->cpu_addr = dmb->cpu_addr;
-	desc->dma_addr = 0;
+	desc->dma_addr = DIBS_DMA_ADDR_NONE;
 	return 0;
 
 err_release_idx:
 	__clear_bit(idx, ldev->used);
 err_unlock:
 	mutex_unlock(&ldev->lock);
-	free_pages_exact(dmb->cpu_addr, PAGE_ALIGN(dmb->len));
+	folio_put(dmb->folio);
 err_free_dmb:
 	kfree(dmb);
 	return ret;
@@ -343,25 +366,9 @@ out:
 	return ret;
 }
 
-static int dibs_lo_signal_event(struct dibs_dev *dibs, const uuid_t *rgid,
-				u32 trigger_irq, u32 event_code, u64 info)
-{
-	struct dibs_event event = {
-		.type = DIBS_SW_EVENT,
-		.subtype = event_code,
-		.gid = dibs->gid,
-		.data = info,
-	};
-
-	if (!uuid_equal(rgid, &dibs->gid))
-		return -ENETUNREACH;
-	dibs_handle_event(dibs, &event);
-	return 0;
-}
-
 static int dibs_lo_support_mmapped_rdmb(struct dibs_dev *dibs)
 {
-	return 1;
+	return to_lo_dev(dibs)->zero_copy;
 }
 
 static int dibs_lo_attach_dmb(struct dibs_dev *dibs, struct dibs_dmb *desc)
@@ -370,6 +377,8 @@ static int dibs_lo_attach_dmb(struct dibs_dev *dibs, struct dibs_dmb *desc)
 	struct dibs_lo_dmb *dmb;
 	int ret = 0;
 
+	if (!ldev->zero_copy)
+		return -EOPNOTSUPP;
 	mutex_lock(&ldev->lock);
 	dmb = dibs_lo_find(ldev, desc->dmb_tok);
 	if (dmb) {
@@ -377,7 +386,7 @@ static int dibs_lo_attach_dmb(struct dibs_dev *dibs, struct dibs_dmb *desc)
 		desc->cpu_addr = dmb->cpu_addr;
 		desc->dmb_len = dmb->len;
 		desc->idx = dmb->idx;
-		desc->dma_addr = 0;
+		desc->dma_addr = DIBS_DMA_ADDR_NONE;
 	} else {
 		ret = -EINVAL;
 	}
@@ -425,7 +434,6 @@ static const struct dibs_dev_ops dibs_lo_ops = {
 	.register_dmb = dibs_lo_register_dmb,
 	.unregister_dmb = dibs_lo_unregister_dmb,
 	.move_data = dibs_lo_move_data,
-	.signal_event = dibs_lo_signal_event,
 	.support_mmapped_rdmb = dibs_lo_support_mmapped_rdmb,
 	.attach_dmb = dibs_lo_attach_dmb,
 	.detach_dmb = dibs_lo_detach_dmb,
@@ -466,6 +474,7 @@ static void dibs_lo_dev_free(struct dibs_lo_dev *ldev)
 /**
  * dibs_lo_dev_create() - create and add a loopback device
  * @name: its name, 1 to %DIBS_LO_NAME_MAX characters of ``[a-z0-9_-]``
+ * @zero_copy: whether the device supports attach_dmb()
  *
  * Context: process context, may sleep; not from a client's add_dev() or
  * del_dev().
@@ -473,7 +482,8 @@ static void dibs_lo_dev_free(struct dibs_lo_dev *ldev)
  * a device of that name exists, ERR_PTR(-ENOMEM), or the error of
  * dibs_dev_add().
  */
-VISIBLE_IF_KUNIT struct dibs_lo_dev *dibs_lo_dev_create(const char *name)
+VISIBLE_IF_KUNIT struct dibs_lo_dev *
+dibs_lo_dev_create(const char *name, bool zero_copy)
 {
 	struct dibs_lo_dev *ldev;
 	struct dibs_dev *dibs;
@@ -486,6 +496,7 @@ VISIBLE_IF_KUNIT struct dibs_lo_dev *dibs_lo_dev_create(const char *name)
 	if (!ldev)
 		return ERR_PTR(-ENOMEM);
 	strscpy(ldev->name, name);
+	ldev->zero_copy = zero_copy;
 	mutex_init(&ldev->lock);
 	INIT_LIST_HEAD(&ldev->orphans);
 	ldev->used = bitmap_zalloc(DIBS_LO_MAX_DMBS, GFP_KERNEL);
@@ -531,39 +542,50 @@ err_free_ldev:
 }
 EXPORT_SYMBOL_IF_KUNIT(dibs_lo_dev_create);
 
-/* Count the DMBs still registered or attached; under the device lock. */
-static unsigned int dibs_lo_count_dmbs(struct dibs_lo_dev *ldev)
+/*
+ * Free the descriptors of the DMBs left on a withdrawn device, registered or
+ * attached, but not their memory, which whoever kept the DMB may still
+ * touch. Returns how many there were; under the device lock.
+ */
+static unsigned int dibs_lo_abandon_dmbs(struct dibs_lo_dev *ldev,
+					 unsigned long *bytes)
 {
-	struct dibs_lo_dmb *dmb;
-	unsigned int count;
+	struct dibs_lo_dmb *dmb, *next;
+	unsigned int idx, count = 0;
+	LIST_HEAD(left);
 
-	count = bitmap_weight(ldev->used, DIBS_LO_MAX_DMBS);
-	list_for_each_entry(dmb, &ldev->orphans, orphan)
+	for_each_set_bit(idx, ldev->used, DIBS_LO_MAX_DMBS) {
+		dmb = rcu_dereference_protected(ldev->dmbs[idx],
+						lockdep_is_held(&ldev->lock));
+		RCU_INIT_POINTER(ldev->dmbs[idx], NULL);
+		__clear_bit(idx, ldev->used);
+		/* Registered DMBs are never on the orphan list. */
+		list_add(&dmb->orphan, &left);
+	}
+	list_splice_init(&ldev->orphans, &left);
+	list_for_each_entry_safe(dmb, next, &left, orphan) {
+		*bytes += folio_size(dmb->folio);
 		count++;
+		kfree_rcu(dmb, rcu);
+	}
 	return count;
 }
 
 /* Withdraw @ldev from its clients and free it; under dibs_lo_devices_lock. */
 static void dibs_lo_dev_remove(struct dibs_lo_dev *ldev)
 {
+	unsigned long bytes = 0;
 	unsigned int left;
 
 	list_del(&ldev->node);
 	dibs_dev_del(ldev->dibs);
 
 	mutex_lock(&ldev->lock);
-	left = dibs_lo_count_dmbs(ldev);
+	left = dibs_lo_abandon_dmbs(ldev, &bytes);
 	mutex_unlock(&ldev->lock);
-	if (left) {
-		/*
-		 * A client kept DMBs past its del_dev(). Freeing them could
-		 * pull memory out from under it, so leave them, and the
-		 * device with them, allocated.
-		 */
-		pr_err("%s: %u DMBs left by clients after removal; leaking them\n",
-		       ldev->name, left);
-		return;
-	}
+	if (left)
+		pr_err("%s: %u DMBs left by clients after removal; leaking their %lu bytes\n",
+		       ldev->name, left, bytes);
 	put_device(&ldev->dibs->dev);
 	dibs_lo_dev_free(ldev);
 }
@@ -596,6 +618,18 @@ VISIBLE_IF_KUNIT int dibs_lo_dev_destroy(const char *name)
 EXPORT_SYMBOL_IF_KUNIT(dibs_lo_dev_destroy);
 
 #if IS_ENABLED(CONFIG_KUNIT)
+/* Count the DMBs still registered or attached; under the device lock. */
+static unsigned int dibs_lo_count_dmbs(struct dibs_lo_dev *ldev)
+{
+	struct dibs_lo_dmb *dmb;
+	unsigned int count;
+
+	count = bitmap_weight(ldev->used, DIBS_LO_MAX_DMBS);
+	list_for_each_entry(dmb, &ldev->orphans, orphan)
+		count++;
+	return count;
+}
+
 /**
  * dibs_lo_dev_dibs() - the DIBS device of a loopback device
  * @ldev: the loopback device
@@ -657,7 +691,7 @@ static ssize_t dibs_lo_new_device_write(struct file *file,
 	ret = dibs_lo_read_name(ubuf, count, name);
 	if (ret)
 		return ret;
-	ldev = dibs_lo_dev_create(name);
+	ldev = dibs_lo_dev_create(name, READ_ONCE(zero_copy));
 	if (IS_ERR(ldev)) {
 		pr_info("cannot create device \"%s\": %pe\n", name, ldev);
 		return PTR_ERR(ldev);
@@ -707,7 +741,7 @@ static int __init dibs_lo_init(void)
 {
 	struct dibs_lo_dev *ldev;
 
-	ldev = dibs_lo_dev_create("lo");
+	ldev = dibs_lo_dev_create("lo", READ_ONCE(zero_copy));
 	if (IS_ERR(ldev))
 		return PTR_ERR(ldev);
 

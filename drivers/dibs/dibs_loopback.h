@@ -23,7 +23,7 @@
 struct dibs_lo_dev;
 
 #if IS_ENABLED(CONFIG_KUNIT)
-struct dibs_lo_dev *dibs_lo_dev_create(const char *name);
+struct dibs_lo_dev *dibs_lo_dev_create(const char *name, bool zero_copy);
 int dibs_lo_dev_destroy(const char *name);
 struct dibs_dev *dibs_lo_dev_dibs(struct dibs_lo_dev *ldev);
 unsigned int dibs_lo_dmbs_in_use(struct dibs_lo_dev *ldev);

@@ -45,11 +45,23 @@
  * @vlan_valid: non-zero if @vlan_id restricts the writer (deprecated; ignored
  *	by devices without VLAN support).
  * @vlan_id: VLAN the writer must belong to (deprecated).
- * @dma_addr: bus address of the buffer, for the device driver's own use.
+ * @dma_addr: bus address of the buffer, for the device driver's own use;
+ *	set by register_dmb() and attach_dmb(), never 0 after either
+ *	succeeded. A device whose DMB memory has no DMA mapping sets
+ *	%DIBS_DMA_ADDR_NONE.
  *
  * Clients pass this structure to register_dmb(), unregister_dmb() and
  * attach_dmb(); which fields are input and which are output is described
  * with each of those operations.
+ *
+ * The memory at @cpu_addr is zeroed, page-backed and one compound
+ * allocation (a folio) that starts at @cpu_addr, so clients may take
+ * references on its first page and reach any byte of the DMB through it
+ * (SMC-D splices received data out of DMBs that way).
+ *
+ * Clients may take a @dma_addr of 0 to mean "never registered" and skip
+ * unregister_dmb() for such a DMB (SMC-D does), so a device must not report
+ * 0 even when it has no bus address to give.
  */
 struct dibs_dmb {
 	u64 dmb_tok;
@@ -113,6 +125,12 @@ struct dibs_event {
 	u64 time;
 	u64 data;
 };
+
+/*
+ * &dibs_dmb.dma_addr of a DMB whose memory has no DMA mapping, for example
+ * on a software device. Not 0, which clients read as "not registered".
+ */
+#define DIBS_DMA_ADDR_NONE	(~(dma_addr_t)0)
 
 struct dibs_dev;
 
@@ -239,10 +257,11 @@ struct dibs_dev_ops {
 	 * remote writer @dmb->rgid (on VLAN @dmb->vlan_id if
 	 * @dmb->vlan_valid), owned by @client. A non-zero @dmb->idx requests
 	 * that index. On success the driver has filled in @dmb->dmb_tok,
-	 * @dmb->cpu_addr (zeroed memory), @dmb->idx and, if applicable,
-	 * @dmb->dma_addr, and has recorded @client as the owner of the index
-	 * with dibs_dmb_set_owner(). Returns 0 or a negative error; on error
-	 * nothing is allocated or recorded.
+	 * @dmb->cpu_addr (zeroed memory, one compound allocation),
+	 * @dmb->idx and @dmb->dma_addr (never 0: %DIBS_DMA_ADDR_NONE if the
+	 * memory has no DMA mapping), and has recorded @client as the owner
+	 * of the index with dibs_dmb_set_owner(). Returns 0 or a negative
+	 * error; on error nothing is allocated or recorded.
 	 *
 	 * Context: process context, may sleep.
 	 */
@@ -274,14 +293,15 @@ struct dibs_dev_ops {
 	 * @add_vlan_id: make the device a member of VLAN @vlan_id
 	 * (optional, deprecated). Returns 0 or a negative error.
 	 *
-	 * Context: process context, may sleep.
+	 * Context: any context up to a spinlock held with interrupts
+	 * disabled (SMC-D calls it so); must not sleep.
 	 */
 	int (*add_vlan_id)(struct dibs_dev *dev, u64 vlan_id);
 	/**
 	 * @del_vlan_id: remove the device from VLAN @vlan_id (optional,
 	 * deprecated). Returns 0 or a negative error.
 	 *
-	 * Context: process context, may sleep.
+	 * Context: as for add_vlan_id(); must not sleep.
 	 */
 	int (*del_vlan_id)(struct dibs_dev *dev, u64 vlan_id);
 	/**
@@ -305,7 +325,7 @@ struct dibs_dev_ops {
 	 * @attach_dmb: map the remote DMB named by @dmb->dmb_tok for writing.
 	 * On success @dmb->cpu_addr is an address at which writes appear in
 	 * the remote DMB without move_data(), @dmb->dmb_len its length and
-	 * @dmb->idx its index; @dmb->dma_addr is set if applicable. The
+	 * @dmb->idx its index; @dmb->dma_addr is set as by register_dmb(). The
 	 * mapping stays valid until detach_dmb(), even if the owner
 	 * unregisters the DMB meanwhile (optional). Returns 0 or a negative
 	 * error.

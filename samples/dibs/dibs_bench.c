@@ -742,7 +742,8 @@ static int bench_memory(struct dibs_dev *dibs, unsigned int size,
 	unsigned int r;
 	int ret = 0;
 
-	count = min_t(unsigned long, BENCH_MEMORY_BYTES / PAGE_ALIGN(size),
+	count = min_t(unsigned long,
+		      BENCH_MEMORY_BYTES / (PAGE_SIZE << get_order(size)),
 		      max(dibs->ops->max_dmbs() - 64, 1));
 	count = clamp_t(unsigned long, iters / 16, 1, count);
 	dmbs = kvcalloc(count, sizeof(*dmbs), GFP_KERNEL);
