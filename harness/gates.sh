@@ -175,12 +175,32 @@ gate_sparse-s390-y() { sparse_y sparse-s390-y s390; }
 gate_build-s390-m() { build_m build-s390-m s390; }
 gate_sparse-s390-m() { sparse_m sparse-s390-m s390; }
 
+# Every semantic patch of the kernel's scripts/coccinelle must run on every
+# directory of ours: one that stops with an error (a script rule whose
+# language spatch cannot run, say) would otherwise look like one with no
+# findings. spatch looks for candidate files with "git grep" unless told
+# otherwise; the tree is no git repository, so use its own grep instead.
 gate_coccicheck() {
-	local d
+	local d log scripts ran
+	log=$(gate_log coccicheck)
+	scripts=$(find "$KSRC/scripts/coccinelle" -name '*.cocci' | wc -l)
 	for d in "${KBUILD_DIRS_Y[@]}"; do
 		run coccicheck make -C "$KSRC" coccicheck MODE=report \
-			M="${d%/}" J="$JOBS" || return 1
+			M="${d%/}" J="$JOBS" SPFLAGS=--use-coccigrep || return 1
 	done
+	ran=$(grep -c -- '--cocci-file ' "$log")
+	if [ "$ran" -ne $((scripts * ${#KBUILD_DIRS_Y[@]})) ]; then
+		echo "coccicheck ran $ran scripts, expected $scripts for each of" \
+		     "${#KBUILD_DIRS_Y[@]} directories" >&2
+		result FAIL "gate:coccicheck"
+		return 1
+	fi
+	if grep -n -i -E 'fatal|exception|no ocaml|not a git|error:|failed' \
+			"$log"; then
+		echo "spatch reported errors (log: $log)" >&2
+		result FAIL "gate:coccicheck"
+		return 1
+	fi
 	judge coccicheck
 }
 
