@@ -23,9 +23,9 @@
 #   htmldocs     Documentation/networking built with the kernel's Sphinx
 #                setup, and the ABI file validated by get_abi.pl
 #
-# build-y and sparse-y reuse the tree of harness/kunit.sh x86_64, and
-# build-s390-y and sparse-s390-y the tree of harness/kunit.sh s390, which
-# must have run before.
+# build-y and sparse-y reuse the DIBS-era tree of harness/kunit.sh x86_64,
+# and build-s390-y and sparse-s390-y the 6.12 tree of harness/kunit.sh
+# s390, which must have run before.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -84,7 +84,7 @@ kmake() { # arch build-dir make-args...
 	local arch=$1 out=$2
 	shift 2
 	[ "$arch" = s390 ] && set -- CROSS_COMPILE=s390x-linux-gnu- "$@"
-	make -C "$KSRC" O="$out" ARCH="$arch" -j"$JOBS" "$@"
+	make -C "${KTREE:-$KSRC}" O="$out" ARCH="$arch" -j"$JOBS" "$@"
 }
 
 # What the build gates of an architecture build: the directories of its
@@ -93,6 +93,7 @@ kmake() { # arch build-dir make-args...
 gate_arch() { # arch
 	case $1 in
 	x86_64)
+		tree_y=$KSRC7 out_y=$BUILD7/kunit-x86_64
 		dirs_y=("${KBUILD_DIRS_Y[@]}") dirs_m=("${KBUILD_DIRS[@]}")
 		need_y=(DIBS ISM) need_m=DIBS
 		opts_m=(-e DEBUG_FS -e PROC_FS -m DIBS -m DIBS_KUNIT_TEST -m DIBS_LO
@@ -104,6 +105,7 @@ gate_arch() { # arch
 		      samples/dibs/dibs_sample.ko samples/dibs/dibs_bench.ko)
 		;;
 	s390)
+		tree_y=$KSRC out_y=$BUILD/kunit-s390
 		dirs_y=("${KBUILD_DIRS_S390[@]}") dirs_m=("${KBUILD_DIRS_S390[@]}")
 		need_y=(ISM) need_m=ISM
 		opts_m=(-e NET -e NETDEVICES -e PCI -m DIBS -m ISM
@@ -115,20 +117,22 @@ gate_arch() { # arch
 
 # W=1 build of our directories in the KUnit tree of harness/kunit.sh.
 build_y() { # gate arch
-	local gate=$1 arch=$2 out=$BUILD/kunit-$2 sym
+	local gate=$1 arch=$2 sym
 	gate_arch "$arch"
-	[ -f "$out/.config" ] || die "run harness/kunit.sh $arch first"
+	[ -f "$out_y/.config" ] || die "run harness/kunit.sh $arch first"
 	for sym in "${need_y[@]}"; do
-		grep -q "^CONFIG_$sym=y" "$out/.config" ||
-			die "$sym is not =y in $out"
+		grep -q "^CONFIG_$sym=y" "$out_y/.config" ||
+			die "$sym is not =y in $out_y"
 	done
-	run "$gate" kmake "$arch" "$out" W=1 "${dirs_y[@]}" || return 1
+	KTREE=$tree_y run "$gate" kmake "$arch" "$out_y" W=1 "${dirs_y[@]}" ||
+		return 1
 	judge "$gate"
 }
 
 sparse_y() { # gate arch
 	gate_arch "$2"
-	run "$1" kmake "$2" "$BUILD/kunit-$2" C=2 "${dirs_y[@]}" || return 1
+	KTREE=$tree_y run "$1" kmake "$2" "$out_y" C=2 "${dirs_y[@]}" ||
+		return 1
 	judge "$1"
 }
 
@@ -263,6 +267,7 @@ all=(oot-w1 build-y sparse-y build-m sparse-m build-s390-y sparse-s390-y
 [ $# -gt 0 ] && all=("$@")
 
 "$REPO/harness/tree.sh" || exit 1
+"$REPO/harness/tree.sh" 7 || exit 1
 mkdir -p "$BUILD"
 rc=0
 for g in "${all[@]}"; do

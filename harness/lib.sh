@@ -14,6 +14,9 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${DIBS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dibs}
 KSRC=$CACHE/linux-source-6.12
 BUILD=$CACHE/build
+# The DIBS-era tree (harness/linux7.sh) and what is built from it.
+KSRC7=$CACHE/linux-source-7
+BUILD7=$CACHE/build-7
 JOBS=${JOBS:-$(nproc)}
 SOURCE_TARBALL=/usr/src/linux-source-6.12.tar.xz
 

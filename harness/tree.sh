@@ -1,24 +1,32 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Prepare the cached kernel tree: unpack Debian's linux-source-6.12 once
-# (again only when the package version changes), copy in this project's
-# files, and hook them into the kernel's Kconfig and Makefiles. Only files
-# whose content changed are copied, so kernel builds stay incremental.
-# Prints nothing on success; the tree is $KSRC (see lib.sh).
+# Prepare a cached kernel tree: copy in this project's files, replacing
+# the kernel's own DIBS and ISM files where it has them, and hook them into
+# the kernel's Kconfig and Makefiles. Only files whose content changed are
+# copied, so kernel builds stay incremental. Prints nothing on success.
+#
+#   harness/tree.sh        the 6.12 tree, $KSRC: Debian's linux-source-6.12,
+#                          unpacked once (again when the package changes)
+#   harness/tree.sh 7      the DIBS-era tree, $KSRC7 (harness/linux7.sh)
 
 . "$(dirname "$0")/lib.sh"
 
-version=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null) ||
-	die "linux-source-6.12 is not installed (run harness/deps.sh)"
-stamp=$KSRC/.dibs-source-version
-
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$version" ]; then
-	log "unpacking linux-source-6.12 $version into $CACHE"
-	rm -rf "$KSRC" "$BUILD"
-	mkdir -p "$CACHE"
-	tar -C "$CACHE" -xf "$SOURCE_TARBALL" || die "cannot unpack $SOURCE_TARBALL"
-	echo "$version" > "$stamp"
+if [ "${1:-}" = 7 ]; then
+	"$REPO/harness/linux7.sh" || exit 1
+	KSRC=$KSRC7
+else
+	version=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null) ||
+		die "linux-source-6.12 is not installed (run harness/deps.sh)"
+	stamp=$KSRC/.dibs-source-version
+	if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$version" ]; then
+		log "unpacking linux-source-6.12 $version into $CACHE"
+		rm -rf "$KSRC" "$BUILD"
+		mkdir -p "$CACHE"
+		tar -C "$CACHE" -xf "$SOURCE_TARBALL" ||
+			die "cannot unpack $SOURCE_TARBALL"
+		echo "$version" > "$stamp"
+	fi
 fi
 
 sync_dir() { # repo-relative directory
@@ -55,8 +63,11 @@ sync_file drivers/s390/net/ism.h
 sync_file Documentation/networking/dibs.rst
 sync_file Documentation/ABI/testing/sysfs-class-dibs
 
-hook_before_last drivers/Kconfig 'source "drivers/dibs/Kconfig"' '^endmenu'
-hook_append drivers/Makefile 'obj-$(CONFIG_DIBS)		+= dibs/'
+# DIBS-era kernels source drivers/dibs/Kconfig from net/Kconfig already.
+grep -qxF 'source "drivers/dibs/Kconfig"' "$KSRC/net/Kconfig" ||
+	hook_before_last drivers/Kconfig 'source "drivers/dibs/Kconfig"' '^endmenu'
+grep -qE '^obj-\$\(CONFIG_DIBS\)[[:space:]]+\+= dibs/$' "$KSRC/drivers/Makefile" ||
+	hook_append drivers/Makefile 'obj-$(CONFIG_DIBS)		+= dibs/'
 if [ -d "$REPO/samples/dibs" ]; then
 	hook_before_last samples/Kconfig 'source "samples/dibs/Kconfig"' '^endif'
 	hook_append samples/Makefile 'obj-$(CONFIG_SAMPLE_DIBS)		+= dibs/'

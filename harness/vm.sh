@@ -4,8 +4,12 @@
 # Boot the stock Debian 6.12 kernel in QEMU with this project's modules and
 # run one script in it.
 #
-#   harness/vm.sh [-t SECONDS] [-o LOG] [-f PATH]... SCRIPT [ARG...]
+#   harness/vm.sh [-k BUILD_DIR] [-t SECONDS] [-o LOG] [-f PATH]... SCRIPT [ARG...]
 #
+#   -k BUILD_DIR  boot the x86_64 kernel built in BUILD_DIR (for example
+#               the DIBS-era KUnit kernel of harness/kunit.sh) instead,
+#               with its own modules, and with its built-in KUnit suites
+#               switched off
 #   -t SECONDS  bound on the whole VM run (default 600)
 #   -o LOG      console log (default $BUILD/vm/<script name>/console.log);
 #               the guest's complete kernel log goes to LOG.dmesg
@@ -37,8 +41,10 @@ usage() { die "usage: $0 [-t SECONDS] [-o LOG] [-f PATH]... SCRIPT [ARG...]"; }
 timeout=600
 console=
 copies=()
-while getopts t:o:f: opt; do
+kbuild=
+while getopts k:t:o:f: opt; do
 	case $opt in
+	k) kbuild=$OPTARG ;;
 	t) timeout=$OPTARG ;;
 	o) console=$OPTARG ;;
 	f) copies+=("$OPTARG") ;;
@@ -51,9 +57,19 @@ script=$1
 shift
 [ -f "$script" ] || die "no script $script"
 
-krel=$(debian_krel)
-[ -n "$krel" ] || die "no Debian 6.12 kernel release found; run harness/deps.sh"
-stock=$CACHE/stock-$krel
+if [ -n "$kbuild" ]; then
+	krel=$(cat "$kbuild/include/config/kernel.release" 2>/dev/null) ||
+		die "no kernel built in $kbuild"
+	kernel=$kbuild/arch/x86/boot/bzImage
+	cmdline="kunit.enable=0"
+else
+	krel=$(debian_krel)
+	[ -n "$krel" ] ||
+		die "no Debian 6.12 kernel release found; run harness/deps.sh"
+	stock=$CACHE/stock-$krel
+	kernel=$stock/vmlinuz
+	cmdline=
+fi
 work=$BUILD/vm/$(basename "$script" .sh)
 console=${console:-$work/console.log}
 mkdir -p "$work" "$(dirname "$console")"
@@ -98,6 +114,14 @@ build_modules() {
 	find "$src" -name '*.ko' -exec cp {} "$work/modules/" \;
 }
 
+# The modules of a kernel we built, installed with their depmod data.
+install_kbuild_modules() { # root
+	make -C "$kbuild" -s ARCH=x86_64 INSTALL_MOD_PATH="$1" INSTALL_MOD_STRIP=1 \
+		modules_install > "$work/modules_install.log" 2>&1 || {
+		tail -n 20 "$work/modules_install.log" >&2
+		die "modules_install of $kbuild failed"; }
+}
+
 # busybox, the modules with their depmod data, the script and its files.
 make_initramfs() {
 	local root=$work/root mod path arg
@@ -106,11 +130,15 @@ make_initramfs() {
 	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,root}
 	cp /bin/busybox "$root/bin/busybox"
 	ln -s busybox "$root/bin/sh"
-	mod=$root/lib/modules/$krel
-	mkdir -p "$mod/extra"
-	cp "$stock"/modules.* "$mod/"
-	cp "$work"/modules/*.ko "$mod/extra/" || die "no modules built"
-	depmod -b "$root" "$krel" || die "depmod failed"
+	if [ -n "$kbuild" ]; then
+		install_kbuild_modules "$root"
+	else
+		mod=$root/lib/modules/$krel
+		mkdir -p "$mod/extra"
+		cp "$stock"/modules.* "$mod/"
+		cp "$work"/modules/*.ko "$mod/extra/" || die "no modules built"
+		depmod -b "$root" "$krel" || die "depmod failed"
+	fi
 
 	cp "$script" "$root/root/run.sh"
 	for path in "${copies[@]}"; do
@@ -137,7 +165,9 @@ make_initramfs() {
 	rc=\$?
 	dmesg > /dev/ttyS1
 	echo "$EXIT_MARKER\$rc"
-	poweroff -f
+	# QEMU runs with -no-reboot, so this ends it also on kernels without
+	# ACPI, where poweroff only halts.
+	reboot -f
 	EOF
 	chmod +x "$root/init"
 	(cd "$root" && find . | cpio -o -H newc --quiet) > "$work/initramfs.cpio" ||
@@ -151,7 +181,7 @@ make_initramfs() {
 qemu() { # accel seconds kernel-args dmesg-log
 	exec timeout --foreground -k 10 "$2" qemu-system-x86_64 -accel "$1" \
 		-smp 2 -m 1G -nodefaults -no-reboot -display none \
-		-kernel "$stock/vmlinuz" -initrd "$work/initramfs.cpio" \
+		-kernel "$kernel" -initrd "$work/initramfs.cpio" \
 		-append "console=ttyS0 $3" \
 		-serial stdio -serial "file:$4" < /dev/null 2>&1
 }
@@ -197,8 +227,10 @@ pick_accel() {
 # runs.
 exec 9> "$BUILD/vm.lock"
 flock -w "$timeout" 9 || die "another VM run holds $BUILD/vm.lock"
-fetch_stock_kernel
-build_modules
+if [ -z "$kbuild" ]; then
+	fetch_stock_kernel
+	build_modules
+fi
 make_initramfs "$@"
 accel=$(pick_accel)
 exec 9>&-
@@ -206,7 +238,8 @@ exec 9>&-
 log "booting $krel ($accel) with $(basename "$script")"
 start=$(date +%s)
 rm -f "$console.dmesg"
-qemu "$accel" "$timeout" "panic=-1 oops=panic panic_on_warn=0 loglevel=5" \
+qemu "$accel" "$timeout" \
+	"panic=-1 oops=panic panic_on_warn=0 loglevel=5 $cmdline" \
 	"$console.dmesg" | tr -d '\r' | tee "$console" |
 	awk -v start="$START_MARKER" -v end="^$EXIT_MARKER" \
 		'shown && $0 !~ end { print; fflush() } $0 == start { shown = 1 }'

@@ -4,10 +4,13 @@
 # Run the DIBS selftests in QEMU on the stock Debian 6.12 kernel with the
 # modules of this tree, in one VM booted by harness/vm.sh.
 #
-#   tools/testing/selftests/dibs/vmtest.sh [TEST...]
+#   tools/testing/selftests/dibs/vmtest.sh [-k BUILD_DIR] [TEST...]
 #
-# TEST is one of the TEST_PROGS of the Makefile, with or without ".sh"
-# (default: all, in the Makefile's order). Each TAP test point is reported
+# TEST is one of the TEST_PROGS of the Makefile, or of its
+# TEST_PROGS_EXTENDED (smcd), with or without ".sh" (default: all
+# TEST_PROGS, in the Makefile's order). -k boots the x86_64 kernel built
+# in BUILD_DIR with its modules instead (see harness/vm.sh); smcd needs
+# that, with the DIBS-era x86_64 KUnit kernel of harness/kunit.sh. Each TAP test point is reported
 # as "PASS selftest:<test>:<point>" (or FAIL, SKIP) for harness/check.sh. A
 # test that fails without a failing test point, times out or never ends
 # fails as "selftest:<test>", and a kernel splat in the VM's logs fails
@@ -45,13 +48,24 @@ ktap_helpers() {
 	echo "$cached"
 }
 
-mapfile -t all < <(sed -n '/^TEST_PROGS/,/^# end/p' "$DIR/Makefile" |
+vm_args=()
+if [ "${1:-}" = -k ]; then
+	[ -n "${2:-}" ] || die "-k needs a kernel build directory"
+	vm_args=(-k "$2")
+	work=$BUILD/selftests-$(basename "$2")
+	shift 2
+fi
+
+mapfile -t all < <(sed -n '/^TEST_PROGS :=/,/^# end/p' "$DIR/Makefile" |
 		   grep -o '[a-z_]*\.sh')
 [ ${#all[@]} -gt 0 ] || die "no TEST_PROGS in $DIR/Makefile"
+mapfile -t extended < <(sed -n 's/^TEST_PROGS_EXTENDED := //p' \
+			"$DIR/Makefile" | grep -o '[a-z_]*\.sh')
 tests=()
 for t in "$@"; do
 	t=${t%.sh}.sh
-	printf '%s\n' "${all[@]}" | grep -qxF "$t" || die "no test $t"
+	printf '%s\n' "${all[@]}" "${extended[@]}" | grep -qxF "$t" ||
+		die "no test $t"
 	tests+=("$t")
 done
 [ ${#tests[@]} -gt 0 ] || tests=("${all[@]}")
@@ -60,10 +74,16 @@ per_test=$(sed -n 's/^timeout=//p' "$DIR/settings")
 rm -rf "$work"
 mkdir -p "$work/selftests/dibs" "$work/selftests/kselftest"
 mapfile -t files < <(sed -n 's/^TEST_FILES := //p' "$DIR/Makefile")
-for t in "${all[@]}" "${files[@]}" settings; do
+for t in "${all[@]}" "${extended[@]}" "${files[@]}" settings; do
 	cp "$DIR/$t" "$work/selftests/dibs/" || exit 1
 done
 cp "$(ktap_helpers)" "$work/selftests/kselftest/" || exit 1
+# The test programs, static: the guest has no C library.
+for prog in $(sed -n 's/^TEST_GEN_PROGS_EXTENDED := //p' "$DIR/Makefile"); do
+	printf '%s\n' "${tests[@]}" | grep -q "^${prog%_test}" || continue
+	gcc -static -O2 -Wall -o "$work/selftests/dibs/$prog" "$DIR/$prog.c" ||
+		die "cannot build $prog"
+done
 
 cat > "$work/dibs-selftests.sh" <<'EOF'
 cd selftests/dibs || exit 1
@@ -80,7 +100,8 @@ exit "$status"
 EOF
 
 start=$(date +%s)
-"$DIR/../../../../harness/vm.sh" -t $((per_test * ${#tests[@]} + 120)) \
+"$DIR/../../../../harness/vm.sh" "${vm_args[@]}" \
+	-t $((per_test * ${#tests[@]} + 120)) \
 	-o "$work/console.log" -f "$work/selftests" "$work/dibs-selftests.sh" \
 	"${tests[@]}"
 log "selftests took $(($(date +%s) - start)) s"

@@ -1,0 +1,146 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# SMC-D, the DIBS client DIBS exists for, over the loopback device: data
+# both ways with every byte verified and proven to go through DIBS (see
+# smcd_test.c), with recv() and splice(), with zero-copy on and off, a
+# connection that must fall back to TCP, and teardown in every order while
+# connections are open. Needs a DIBS-era kernel (7.x) whose SMC is built
+# against this DIBS, with smc and smc_diag as modules and the loopback
+# device built in or loadable; elsewhere it skips.
+# shellcheck disable=SC3043
+
+. "$(dirname "$(readlink -f "$0")")/lib.sh"
+
+SMCD_TEST=$DIR/smcd_test
+# Bytes each way of a full run, and of a run that is only meant to work.
+FULL=$((64 * 1024 * 1024))
+SMALL=$((4 * 1024 * 1024))
+ZERO_COPY=/sys/module/dibs_loopback/parameters/zero_copy
+port=37200
+
+smcd_test() {
+	port=$((port + 1))
+	"$SMCD_TEST" -p "$port" "$@"
+}
+
+# Replace the loopback device "lo" by a new one; SMC-D gets del_dev() and
+# add_dev() for it.
+recreate_lo() {
+	echo lo > "$LO_CTL/del_device" &&
+	echo lo > "$LO_CTL/new_device" &&
+	[ -d "$CLASS/lo" ]
+}
+
+check_modules() {
+	modprobe dibs_loopback 2>/dev/null
+	modprobe smc && modprobe smc_diag &&
+	[ -d "$CLASS/lo" ] && [ -w "$LO_CTL/del_device" ] ||
+		fail "smc, smc_diag or the loopback device lo are missing"
+}
+
+# A connection is open and half its data sent when the device goes away:
+# SMC-D must abort it (or finish it) and free what it had on the device.
+device_removed_under_connection() {
+	local pid rc
+
+	smcd_test -n "$FULL" -w 4 > /tmp/smcd-open.log 2>&1 &
+	pid=$!
+	sleep 2
+	grep -q waiting /tmp/smcd-open.log ||
+		ktap_print_msg "the connection was not open yet"
+	echo lo > "$LO_CTL/del_device" || { wait "$pid"; return 1; }
+	wait "$pid"
+	rc=$?
+	ktap_print_msg "$(cat /tmp/smcd-open.log)"
+	ktap_print_msg "smcd_test ended with status $rc (2: aborted)"
+	[ "$rc" -eq 0 ] || [ "$rc" -eq 2 ]
+}
+
+readd_and_run() {
+	echo lo > "$LO_CTL/new_device" && smcd_test -n "$SMALL"
+}
+
+# Traffic in the background while a second loopback device comes and goes:
+# SMC-D sees add_dev() and del_dev() of a device it does not use meanwhile.
+hotplug_under_traffic() {
+	local pid rc
+
+	smcd_test -n "$FULL" > /tmp/smcd-hotplug.log 2>&1 &
+	pid=$!
+	for i in 1 2 3; do
+		echo "hp$i" > "$LO_CTL/new_device" &&
+		echo "hp$i" > "$LO_CTL/del_device" || break
+	done
+	wait "$pid"
+	rc=$?
+	ktap_print_msg "$(cat /tmp/smcd-hotplug.log)"
+	[ "$rc" -eq 0 ]
+}
+
+reload_smc() {
+	rmmod smc_diag && rmmod smc && modprobe smc && modprobe smc_diag &&
+		smcd_test -n "$SMALL"
+}
+
+# SMC goes first, then the device, then both come back.
+unload_smc_then_device() {
+	rmmod smc_diag && rmmod smc && recreate_lo &&
+		modprobe smc && modprobe smc_diag && smcd_test -n "$SMALL"
+}
+
+# SMC-D unregisters every DMB it registered: no device may report DMBs
+# left behind (the core and the drivers warn when they find some).
+no_dmbs_left() {
+	! dmesg | grep -E 'DMBs (still registered|left by clients)|left [0-9]+ DMBs registered'
+}
+
+# kmemleak reports objects unreferenced for 5 s that two scans agree on.
+no_leak() {
+	local kmemleak=$DEBUGFS/kmemleak
+
+	[ -w "$kmemleak" ] || { ktap_print_msg "no kmemleak"; return 0; }
+	sleep 6
+	echo scan > "$kmemleak" && sleep 1 && echo scan > "$kmemleak"
+	if [ -s "$kmemleak" ]; then
+		cat "$kmemleak"
+		return 1
+	fi
+}
+
+if [ ! -x "$SMCD_TEST" ]; then
+	echo "$SMCD_TEST not built [SKIP]"
+	exit "$KSFT_SKIP"
+fi
+if ! modprobe smc 2>/dev/null || ! modprobe smc_diag 2>/dev/null; then
+	echo "no SMC in this kernel [SKIP]"
+	exit "$KSFT_SKIP"
+fi
+
+# The sockets talk over 127.0.0.1: the network loopback interface (not the
+# DIBS device of the same name) must be up, which a bare initramfs leaves
+# to us.
+ip link set dev lo up 2>/dev/null
+
+ktap_print_header
+ktap_set_plan 14
+
+run_check modules_present check_modules
+echo 1 > "$ZERO_COPY" && recreate_lo
+run_check zero_copy_recv smcd_test -n "$FULL" -r recv
+run_check zero_copy_splice smcd_test -n "$FULL" -r splice
+echo 0 > "$ZERO_COPY" && recreate_lo
+run_check copy_recv smcd_test -n "$FULL" -r recv
+run_check copy_splice smcd_test -n "$FULL" -r splice
+echo 1 > "$ZERO_COPY" && recreate_lo
+run_check tcp_peer_falls_back smcd_test -n "$SMALL" -t -m fallback
+run_check second_run_same_device smcd_test -n "$SMALL" -r splice
+run_check device_removed_under_connection device_removed_under_connection
+run_check device_readded_runs readd_and_run
+run_check hotplug_under_traffic hotplug_under_traffic
+run_check smc_reloaded_runs reload_smc
+run_check smc_unloaded_then_device unload_smc_then_device
+run_check no_dmbs_left no_dmbs_left
+run_check no_leak no_leak
+
+ktap_finished
