@@ -6,6 +6,7 @@
 #   harness/gates.sh [gate...]      (default: all, in this order)
 #
 #   oot-w1       out-of-tree W=1 build against the stock Debian 6.12 headers
+#   oot-7        the same against Debian's DIBS-era (7.x) amd64 headers
 #   build-y      W=1 in-tree build with everything =y (the KUnit tree,
 #                ISM included)
 #   sparse-y     sparse C=2 on that tree
@@ -65,18 +66,38 @@ run() { # gate command...
 	fi
 }
 
-gate_oot-w1() {
-	local krel src=$BUILD/oot-src
-	krel=$(debian_krel)
-	[ -d "/usr/src/linux-headers-$krel" ] || die "no headers for $krel"
+# W=1 out-of-tree build of a copy of the checkout against headers.
+oot_build() { # gate kdir [make-arg...]
+	local gate=$1 kdir=$2 src=$BUILD/$1-src
+	shift 2
 	mkdir -p "$src"
 	rsync -rc --delete --exclude=.git --exclude='*.o' --exclude='*.ko' \
 		"$REPO/" "$src/"
-	run oot-w1 make -C "$src" KDIR="/usr/src/linux-headers-$krel" W=1 \
-		-j"$JOBS" modules || return 1
+	run "$gate" make -C "$src" KDIR="$kdir" W=1 -j"$JOBS" "$@" modules ||
+		return 1
+	set -- "$gate"
 	[ -f "$src/drivers/dibs/dibs.ko" ] || {
-		result FAIL "gate:oot-w1"; return 1; }
-	judge oot-w1
+		result FAIL "gate:$1"; return 1; }
+	judge "$1"
+}
+
+gate_oot-w1() {
+	local krel
+	krel=$(debian_krel)
+	[ -d "/usr/src/linux-headers-$krel" ] || die "no headers for $krel"
+	oot_build oot-w1 "/usr/src/linux-headers-$krel"
+}
+
+# Against Debian's DIBS-era headers, which ship upstream's dibs.h: ours
+# must win (Kbuild puts our include/ first).
+gate_oot-7() {
+	local kdir
+	kdir=$("$REPO/harness/linux7.sh" headers) || {
+		result FAIL "gate:oot-7"; return 1; }
+	ls "$(dirname "$kdir")"/*/include/linux/dibs.h > /dev/null 2>&1 || {
+		echo "$kdir has no dibs.h to shadow ours" >&2
+		result FAIL "gate:oot-7"; return 1; }
+	oot_build oot-7 "$kdir" CC=gcc
 }
 
 # make in the kernel tree for an architecture (x86_64, or s390 cross-built).
@@ -262,7 +283,7 @@ gate_htmldocs() {
 	result PASS "gate:htmldocs"
 }
 
-all=(oot-w1 build-y sparse-y build-m sparse-m build-s390-y sparse-s390-y
+all=(oot-w1 oot-7 build-y sparse-y build-m sparse-m build-s390-y sparse-s390-y
      build-s390-m sparse-s390-m coccicheck checkpatch kernel-doc htmldocs)
 [ $# -gt 0 ] && all=("$@")
 

@@ -6,6 +6,17 @@
 # the cache, once, and again only when a newer one appears:
 #
 #   harness/linux7.sh          prints nothing; the tree is $KSRC7 (lib.sh)
+#   harness/linux7.sh headers  also unpacks Debian's matching
+#                              linux-headers-7.x...-amd64 into
+#                              $CACHE/headers-7, rebuilds their host tools
+#                              and prints the directory to build against
+#                              (with CC=gcc: the packaged configuration
+#                              names gcc-14)
+#
+# The host tools of that suite's linux-kbuild-7.x (fixdep, modpost,
+# objtool, ...) need a newer C library than Debian 12 has, so they are
+# built from the source with the headers' configuration and put in place
+# of the packaged ones.
 #
 # The package is fetched with a private apt configuration under
 # $CACHE/apt-7: its own sources list, package lists, cache and status
@@ -62,12 +73,92 @@ newest_source() {
 		     awk '/Candidate:/ { print $2 }')"
 }
 
+# Unpack the amd64 headers matching the unpacked source, with the
+# packages they need, and replace their host tools; print their directory.
+headers() {
+	local hdir=$CACHE/headers-7 tools=$BUILD7/kbuild-tools ver pkg deps
+	local kdir bin rel missing=0 hstamp
+
+	ver=$(sed -n 's/^linux-source-\(7\.[0-9]*\) \([0-9.]*\).*/\2/p' \
+	      "$stamp")
+	[ -n "$ver" ] || die "no unpacked linux-source-7.x"
+	pkg=linux-headers-$ver+deb13-amd64
+	hstamp=$hdir/.dibs-headers
+	if [ ! -f "$hstamp" ] || [ "$(cat "$hstamp")" != "$pkg" ]; then
+		deps=$(apt7 apt-cache depends "$pkg" 2>/dev/null |
+		       sed -n 's/^  Depends: \(linux-\(headers\|kbuild\)-[^ ]*\)$/\1/p')
+		[ -n "$deps" ] || die "no package $pkg in $SUITE"
+		log "fetching $pkg and $(echo $deps)"
+		rm -rf "$hdir" "$tools"
+		mkdir -p "$hdir"
+		rm -f "$APT_DIR"/debs/*.deb
+		# shellcheck disable=SC2086
+		(cd "$APT_DIR/debs" &&
+		 apt7 apt-get download -q "$pkg" $deps >&2) ||
+			die "cannot download $pkg"
+		for deb in "$APT_DIR"/debs/*.deb; do
+			dpkg-deb -x "$deb" "$hdir" || die "cannot unpack $deb"
+		done
+		rm -f "$APT_DIR"/debs/*.deb
+		# The headers name each other by absolute path.
+		sed -i "s|/usr/src/|$hdir/usr/src/|g" "$hdir/usr/src/$pkg/Makefile"
+		echo "$pkg" > "$hstamp"
+	fi
+	kdir=$hdir/usr/src/$pkg
+	[ -f "$kdir/.config" ] || die "$pkg has no .config"
+
+	if [ ! -f "$tools/.dibs-done" ]; then
+		log "building the host tools of $pkg"
+		mkdir -p "$tools"
+		cp "$kdir/.config" "$tools/.config"
+		make -C "$KSRC7" O="$tools" ARCH=x86_64 -j"$JOBS" olddefconfig \
+			modules_prepare > "$tools/build.log" 2>&1 || {
+			tail -n 20 "$tools/build.log" >&2
+			die "cannot build the host tools"; }
+		# Every executable of the kbuild package from our build; the
+		# package has variants per target ("modpost.real-lsb-64") behind
+		# a dispatcher, which ours replaces for x86_64. What building
+		# modules does not use (unifdef, extract-cert) goes, so that a
+		# use would fail clearly rather than for the C library.
+		while read -r bin; do
+			rel=${bin#"$hdir"/usr/lib/linux-kbuild-7.*/}
+			rel=${rel%.real-*}
+			if [ -f "$tools/$rel" ]; then
+				cp "$tools/$rel" "$bin"
+			else
+				rm -f "$bin"
+			fi
+		done < <(find "$hdir"/usr/lib/linux-kbuild-7.* -type f \
+			 -perm -u+x -exec sh -c \
+			 'head -c 4 "$1" | grep -q ELF' _ {} \; -print)
+		for rel in scripts/basic/fixdep scripts/mod/modpost \
+			   tools/objtool/objtool; do
+			[ -x "$hdir"/usr/lib/linux-kbuild-7.*/"$rel" ] || {
+				echo "no host tool $rel" >&2; missing=1; }
+		done
+		[ $missing -eq 0 ] || die "host tools missing"
+		# The package was configured for its own compiler (gcc 14):
+		# take the configuration as the same .config comes out for ours,
+		# so that no option it lacks is passed to it.
+		cp "$tools/.config" "$kdir/.config"
+		cp "$tools/include/config/auto.conf" "$kdir/include/config/"
+		cp "$tools/include/generated/autoconf.h" \
+			"$kdir/include/generated/"
+		touch "$tools/.dibs-done"
+	fi
+	echo "$kdir"
+}
+
 if ! setup_apt || ! latest=$(newest_source); then
 	[ -f "$stamp" ] || die "cannot find linux-source-7.x in $SUITE"
 	log "using the unpacked $(cat "$stamp") (no package list)"
+	[ "${1:-}" = headers ] && headers
 	exit 0
 fi
-[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$latest" ] && exit 0
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$latest" ]; then
+	[ "${1:-}" = headers ] && headers
+	exit 0
+fi
 
 pkg=${latest% *}
 log "fetching $latest from $SUITE"
@@ -82,3 +173,5 @@ dpkg-deb --fsys-tarfile "$APT_DIR"/debs/"$pkg"_*.deb |
 	die "cannot unpack $pkg"
 rm -f "$APT_DIR"/debs/*.deb
 echo "$latest" > "$stamp"
+[ "${1:-}" = headers ] && headers
+exit 0
