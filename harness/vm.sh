@@ -242,7 +242,8 @@ qemu "$accel" "$timeout" \
 	"panic=-1 oops=panic panic_on_warn=0 loglevel=5 $cmdline" \
 	"$console.dmesg" | tr -d '\r' | tee "$console" |
 	awk -v start="$START_MARKER" -v end="^$EXIT_MARKER" \
-		'shown && $0 !~ end { print; fflush() } $0 == start { shown = 1 }'
+		'$0 ~ end { shown = 0 } shown { print; fflush() }
+		 $0 == start { shown = 1 }'
 qemu_rc=${PIPESTATUS[0]}
 log "VM finished in $(($(date +%s) - start)) s (console log: $console)"
 
