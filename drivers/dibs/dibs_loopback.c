@@ -218,6 +218,7 @@ static int dibs_lo_reserve_idx(struct dibs_lo_dev *ldev, u32 requested)
 {
 	unsigned long idx;
 
+	lockdep_assert_held(&ldev->lock);
 	if (requested) {
 		if (requested >= DIBS_LO_MAX_DMBS)
 			return -EINVAL;
@@ -293,6 +294,7 @@ err_free_dmb:
 /* Take @dmb out of the index table; under the lock. */
 static void dibs_lo_unpublish(struct dibs_lo_dev *ldev, struct dibs_lo_dmb *dmb)
 {
+	lockdep_assert_held(&ldev->lock);
 	dibs_dmb_clear_owner(ldev->dibs, dmb->idx);
 	RCU_INIT_POINTER(ldev->dmbs[dmb->idx], NULL);
 	__clear_bit(dmb->idx, ldev->used);
@@ -400,6 +402,7 @@ static struct dibs_lo_dmb *dibs_lo_find_attached(struct dibs_lo_dev *ldev,
 {
 	struct dibs_lo_dmb *dmb = dibs_lo_find(ldev, token);
 
+	lockdep_assert_held(&ldev->lock);
 	if (dmb)
 		return dmb->attached ? dmb : NULL;
 	list_for_each_entry(dmb, &ldev->orphans, orphan)
@@ -554,6 +557,7 @@ static unsigned int dibs_lo_abandon_dmbs(struct dibs_lo_dev *ldev,
 	unsigned int idx, count = 0;
 	LIST_HEAD(left);
 
+	lockdep_assert_held(&ldev->lock);
 	for_each_set_bit(idx, ldev->used, DIBS_LO_MAX_DMBS) {
 		dmb = rcu_dereference_protected(ldev->dmbs[idx],
 						lockdep_is_held(&ldev->lock));
@@ -577,6 +581,7 @@ static void dibs_lo_dev_remove(struct dibs_lo_dev *ldev)
 	unsigned long bytes = 0;
 	unsigned int left;
 
+	lockdep_assert_held(&dibs_lo_devices_lock);
 	list_del(&ldev->node);
 	dibs_dev_del(ldev->dibs);
 
@@ -624,6 +629,7 @@ static unsigned int dibs_lo_count_dmbs(struct dibs_lo_dev *ldev)
 	struct dibs_lo_dmb *dmb;
 	unsigned int count;
 
+	lockdep_assert_held(&ldev->lock);
 	count = bitmap_weight(ldev->used, DIBS_LO_MAX_DMBS);
 	list_for_each_entry(dmb, &ldev->orphans, orphan)
 		count++;

@@ -265,6 +265,7 @@ static void sample_free_run(struct sample_dev *sd)
 /* End the run in @state; under sd->lock. */
 static void sample_finish(struct sample_dev *sd, enum sample_state state)
 {
+	lockdep_assert_held(&sd->lock);
 	if (sd->state == SAMPLE_RUNNING)
 		sd->state = state;
 	sd->total_ns = ktime_get_ns() - sd->run_start;
@@ -400,6 +401,7 @@ static int sample_parse(struct sample_dev *sd, char *input, u32 *rounds,
 	char *token, *value;
 	u32 val;
 
+	lockdep_assert_held(&sd->lock);
 	*rounds = 0;
 	*size = 0;
 	*zerocopy = false;

@@ -227,6 +227,7 @@ static int ism_query_remote_gid(struct dibs_dev *dibs, const uuid_t *rgid,
 /* Reserve the DMB index @idx (0: the lowest free one). Under dmb_lock. */
 static int ism_dmb_reserve(struct ism_dev *ism, u32 idx)
 {
+	lockdep_assert_held(&ism->dmb_lock);
 	if (!idx) {
 		idx = find_next_zero_bit(ism->dmb_map, ISM_NR_DMBS,
 					 ISM_DMB_BIT_OFFSET);
@@ -250,6 +251,7 @@ static void ism_dmb_release(struct ism_dev *ism, u32 idx, bool free)
 {
 	struct ism_dmb_slot *slot = &ism->dmbs[idx];
 
+	lockdep_assert_held(&ism->dmb_lock);
 	dma_unmap_single(ism->dev, slot->dma_addr, slot->size,
 			 DMA_FROM_DEVICE);
 	if (free)
@@ -375,6 +377,7 @@ static int ism_dmb_unregister(struct ism_dev *ism, u32 idx, bool free)
 	struct ism_unreg_dmb cmd;
 	int ret;
 
+	lockdep_assert_held(&ism->dmb_lock);
 	ism_cmd_init(&cmd.hdr, ISM_UNREG_DMB, sizeof(cmd));
 	cmd.dmb_tok = cpu_to_be64(ism->dmbs[idx].tok);
 	ret = ism_cmd(ism, &cmd.hdr, sizeof(cmd.hdr));
