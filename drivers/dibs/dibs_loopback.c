@@ -61,8 +61,10 @@
  * 0 answers support_mmapped_rdmb() with 0 and attach_dmb() with
  * ``-EOPNOTSUPP`` for its whole life (clients such as SMC-D decide once
  * per connection how they write), so that clients' copy path can be tested
- * on loopback too. VLANs mean nothing on a device that only reaches itself; the
- * VLAN operations are absent and the VLAN fields of a DMB are ignored.
+ * on loopback too.
+ *
+ * VLANs mean nothing on a device that only reaches itself; the VLAN
+ * operations are absent and the VLAN fields of a DMB are ignored.
  *
  * There is no signal_event(): the only peer of a loopback device is the
  * device itself, so an event would come back to its sender. SMC-D sends
@@ -92,8 +94,7 @@
 /**
  * struct dibs_lo_dmb - a registered DMB
  * @token: the DMB's token.
- * @folio: its memory.
- * @cpu_addr: the address of @folio.
+ * @cpu_addr: its memory, the start of one folio.
  * @len: its length as registered.
  * @idx: its index on the device.
  * @signals: pending signal bits and %DIBS_LO_SIG_RUNNING; see
@@ -107,7 +108,6 @@
  */
 struct dibs_lo_dmb {
 	u64 token;
-	struct folio *folio;
 	void *cpu_addr;
 	u32 len;
 	u32 idx;
@@ -176,7 +176,7 @@ static void dibs_lo_dmb_free_rcu(struct rcu_head *head)
 {
 	struct dibs_lo_dmb *dmb = container_of(head, struct dibs_lo_dmb, rcu);
 
-	folio_put(dmb->folio);
+	folio_put(virt_to_folio(dmb->cpu_addr));
 	kfree(dmb);
 }
 
@@ -239,6 +239,7 @@ static int dibs_lo_register_dmb(struct dibs_dev *dibs, struct dibs_dmb *desc,
 {
 	struct dibs_lo_dev *ldev = to_lo_dev(dibs);
 	struct dibs_lo_dmb *dmb;
+	struct folio *folio;
 	int idx, ret;
 
 	if (!desc->dmb_len || desc->dmb_len > DIBS_LO_MAX_DMB_LEN ||
@@ -251,13 +252,13 @@ static int dibs_lo_register_dmb(struct dibs_dev *dibs, struct dibs_dmb *desc,
 	if (!dmb)
 		return -ENOMEM;
 	dmb->len = desc->dmb_len;
-	dmb->folio = folio_alloc(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN |
-				 __GFP_NORETRY, get_order(dmb->len));
-	if (!dmb->folio) {
+	folio = folio_alloc(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN |
+			    __GFP_NORETRY, get_order(dmb->len));
+	if (!folio) {
 		ret = -ENOMEM;
 		goto err_free_dmb;
 	}
-	dmb->cpu_addr = folio_address(dmb->folio);
+	dmb->cpu_addr = folio_address(folio);
 
 	mutex_lock(&ldev->lock);
 	idx = dibs_lo_reserve_idx(ldev, desc->idx);
@@ -285,7 +286,7 @@ err_release_idx:
 	__clear_bit(idx, ldev->used);
 err_unlock:
 	mutex_unlock(&ldev->lock);
-	folio_put(dmb->folio);
+	folio_put(folio);
 err_free_dmb:
 	kfree(dmb);
 	return ret;
@@ -568,7 +569,7 @@ static unsigned int dibs_lo_abandon_dmbs(struct dibs_lo_dev *ldev,
 	}
 	list_splice_init(&ldev->orphans, &left);
 	list_for_each_entry_safe(dmb, next, &left, orphan) {
-		*bytes += folio_size(dmb->folio);
+		*bytes += folio_size(virt_to_folio(dmb->cpu_addr));
 		count++;
 		kfree_rcu(dmb, rcu);
 	}

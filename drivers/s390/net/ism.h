@@ -435,14 +435,13 @@ struct ism_transport {
 /**
  * struct ism_dmb_slot - the driver's record of a registered DMB
  * @tok: token the function assigned.
- * @folio: the buffer's memory, one folio (clients splice out of it).
- * @cpu_addr: kernel address of the buffer, the start of @folio.
+ * @cpu_addr: kernel address of the buffer, the start of one folio
+ *	(clients splice out of it).
  * @dma_addr: bus address of the buffer.
  * @size: mapped length: the DMB length rounded up to pages.
  */
 struct ism_dmb_slot {
 	u64 tok;
-	struct folio *folio;
 	void *cpu_addr;
 	dma_addr_t dma_addr;
 	size_t size;

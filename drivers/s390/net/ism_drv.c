@@ -255,7 +255,7 @@ static void ism_dmb_release(struct ism_dev *ism, u32 idx, bool free)
 	dma_unmap_single(ism->dev, slot->dma_addr, slot->size,
 			 DMA_FROM_DEVICE);
 	if (free)
-		folio_put(slot->folio);
+		folio_put(virt_to_folio(slot->cpu_addr));
 	memset(slot, 0, sizeof(*slot));
 	__clear_bit(idx, ism->dmb_map);
 }
@@ -306,6 +306,7 @@ static int ism_register_dmb(struct dibs_dev *dibs, struct dibs_dmb *dmb,
 {
 	struct ism_dev *ism = ism_from_dibs(dibs);
 	struct ism_dmb_slot *slot;
+	struct folio *folio;
 	size_t size;
 	int ret, idx;
 	u64 tok;
@@ -323,13 +324,13 @@ static int ism_register_dmb(struct dibs_dev *dibs, struct dibs_dmb *dmb,
 	}
 	slot = &ism->dmbs[idx];
 	slot->size = size;
-	slot->folio = folio_alloc(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN,
-				  get_order(size));
-	if (!slot->folio) {
+	folio = folio_alloc(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN,
+			    get_order(size));
+	if (!folio) {
 		ret = -ENOMEM;
 		goto err_release_idx;
 	}
-	slot->cpu_addr = folio_address(slot->folio);
+	slot->cpu_addr = folio_address(folio);
 	slot->dma_addr = dma_map_single(ism->dev, slot->cpu_addr, size,
 					DMA_FROM_DEVICE);
 	if (dma_mapping_error(ism->dev, slot->dma_addr)) {
@@ -357,7 +358,7 @@ err_clear_owner:
 err_unmap:
 	dma_unmap_single(ism->dev, slot->dma_addr, size, DMA_FROM_DEVICE);
 err_free_pages:
-	folio_put(slot->folio);
+	folio_put(folio);
 err_release_idx:
 	memset(slot, 0, sizeof(*slot));
 	__clear_bit(idx, ism->dmb_map);
