@@ -75,10 +75,9 @@ oot_build() { # gate kdir [make-arg...]
 		"$REPO/" "$src/"
 	run "$gate" make -C "$src" KDIR="$kdir" W=1 -j"$JOBS" "$@" modules ||
 		return 1
-	set -- "$gate"
 	[ -f "$src/drivers/dibs/dibs.ko" ] || {
-		result FAIL "gate:$1"; return 1; }
-	judge "$1"
+		result FAIL "gate:$gate"; return 1; }
+	judge "$gate"
 }
 
 gate_oot-w1() {

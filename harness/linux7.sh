@@ -59,8 +59,13 @@ setup_apt() {
 	Dir::Cache "$APT_DIR/cache";
 	APT::Sandbox::User "root";
 	EOF
-	apt7 apt-get update -q > "$APT_DIR/update.log" 2>&1 || {
-		cat "$APT_DIR/update.log" >&2; return 1; }
+	# Every harness step that needs the tree comes here: ask the archive
+	# at most once an hour.
+	[ -n "$(find "$APT_DIR/update.log" -mmin -60 2>/dev/null)" ] &&
+		return 0
+	apt7 apt-get update -q > "$APT_DIR/update.log.new" 2>&1 || {
+		cat "$APT_DIR/update.log.new" >&2; return 1; }
+	mv "$APT_DIR/update.log.new" "$APT_DIR/update.log"
 }
 
 # The newest linux-source-7.N package and its version, "name version".
@@ -149,29 +154,31 @@ headers() {
 	echo "$kdir"
 }
 
-if ! setup_apt || ! latest=$(newest_source); then
+# Replace the unpacked tree, and what was built from it, by @1 ("name
+# version").
+unpack_source() {
+	local pkg=${1% *}
+
+	log "fetching $1 from $SUITE"
+	rm -f "$APT_DIR"/debs/*.deb
+	(cd "$APT_DIR/debs" && apt7 apt-get download -q "$pkg" >&2) ||
+		die "cannot download $pkg"
+	rm -rf "$KSRC7" "$BUILD7"
+	mkdir -p "$KSRC7"
+	dpkg-deb --fsys-tarfile "$APT_DIR"/debs/"$pkg"_*.deb |
+		tar -xO --wildcards './usr/src/linux-source-7.*.tar.xz' |
+		tar -xJ -C "$KSRC7" --strip-components=1 ||
+		die "cannot unpack $pkg"
+	rm -f "$APT_DIR"/debs/*.deb
+	echo "$1" > "$stamp"
+}
+
+if setup_apt && latest=$(newest_source); then
+	[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$latest" ] ||
+		unpack_source "$latest"
+else
 	[ -f "$stamp" ] || die "cannot find linux-source-7.x in $SUITE"
 	log "using the unpacked $(cat "$stamp") (no package list)"
-	[ "${1:-}" = headers ] && headers
-	exit 0
 fi
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$latest" ]; then
-	[ "${1:-}" = headers ] && headers
-	exit 0
-fi
-
-pkg=${latest% *}
-log "fetching $latest from $SUITE"
-rm -f "$APT_DIR"/debs/*.deb
-(cd "$APT_DIR/debs" && apt7 apt-get download -q "$pkg" >&2) ||
-	die "cannot download $pkg"
-rm -rf "$KSRC7" "$BUILD7"
-mkdir -p "$KSRC7"
-dpkg-deb --fsys-tarfile "$APT_DIR"/debs/"$pkg"_*.deb |
-	tar -xO --wildcards './usr/src/linux-source-7.*.tar.xz' |
-	tar -xJ -C "$KSRC7" --strip-components=1 ||
-	die "cannot unpack $pkg"
-rm -f "$APT_DIR"/debs/*.deb
-echo "$latest" > "$stamp"
 [ "${1:-}" = headers ] && headers
 exit 0

@@ -36,7 +36,9 @@
 START_MARKER=DIBS_VM_START
 EXIT_MARKER=DIBS_VM_EXIT=
 
-usage() { die "usage: $0 [-t SECONDS] [-o LOG] [-f PATH]... SCRIPT [ARG...]"; }
+usage() {
+	die "usage: $0 [-k BUILD_DIR] [-t SECONDS] [-o LOG] [-f PATH]... SCRIPT [ARG...]"
+}
 
 timeout=600
 console=

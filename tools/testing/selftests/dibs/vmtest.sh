@@ -10,11 +10,13 @@
 # TEST_PROGS_EXTENDED (smcd), with or without ".sh" (default: all
 # TEST_PROGS, in the Makefile's order). -k boots the x86_64 kernel built
 # in BUILD_DIR with its modules instead (see harness/vm.sh); smcd needs
-# that, with the DIBS-era x86_64 KUnit kernel of harness/kunit.sh. Each TAP test point is reported
-# as "PASS selftest:<test>:<point>" (or FAIL, SKIP) for harness/check.sh. A
-# test that fails without a failing test point, times out or never ends
-# fails as "selftest:<test>", and a kernel splat in the VM's logs fails
-# "selftest:kernel-log". The exit status is non-zero on any failure.
+# that, with the DIBS-era x86_64 KUnit kernel of harness/kunit.sh.
+#
+# Each TAP test point is reported as "PASS selftest:<test>:<point>" (or
+# FAIL, SKIP) for harness/check.sh. A test that fails without a failing
+# test point, times out or never ends fails as "selftest:<test>", and a
+# kernel splat in the VM's logs fails "selftest:kernel-log". The exit
+# status is non-zero on any failure.
 
 DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../../../../harness/lib.sh
