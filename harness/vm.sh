@@ -159,6 +159,9 @@ make_initramfs() {
 	mount -t devtmpfs none /dev
 	mount -t debugfs none /sys/kernel/debug
 	mount -t tmpfs none /tmp
+	for cpu in /sys/devices/system/cpu/cpu[1-9]*/online; do
+		echo 1 > "\$cpu" || exit
+	done
 	cd /root || exit
 	echo $START_MARKER
 	set --
@@ -240,8 +243,13 @@ exec 9>&-
 log "booting $krel ($accel) with $(basename "$script")"
 start=$(date +%s)
 rm -f "$console.dmesg"
+# The kernel boots on one CPU and init brings the second online (see
+# make_initramfs): under multi-threaded TCG, a vCPU can run code another
+# vCPU is patching through int3 (static keys flipped at boot) after the
+# patch completed, and the kernel oopses with "int3" in its own code
+# before the script has started.
 qemu "$accel" "$timeout" \
-	"panic=-1 oops=panic panic_on_warn=0 loglevel=5 $cmdline" \
+	"maxcpus=1 panic=-1 oops=panic panic_on_warn=0 loglevel=5 $cmdline" \
 	"$console.dmesg" | tr -d '\r' | tee "$console" |
 	awk -v start="$START_MARKER" -v end="^$EXIT_MARKER" \
 		'$0 ~ end { shown = 0 } shown { print; fflush() }
