@@ -7,6 +7,9 @@
 #
 #   oot-w1       out-of-tree W=1 build against the stock Debian 6.12 headers
 #   oot-7        the same against Debian's DIBS-era (7.x) amd64 headers
+#   abi-7        the symbol versions (CRCs) and structure layouts of our
+#                dibs.ko equal upstream's, and upstream's smc.ko would load
+#                on ours (harness/abi.sh)
 #   build-y      W=1 in-tree build with everything =y (the KUnit tree,
 #                ISM included)
 #   sparse-y     sparse C=2 on that tree
@@ -97,6 +100,12 @@ gate_oot-7() {
 		echo "$kdir has no dibs.h to shadow ours" >&2
 		result FAIL "gate:oot-7"; return 1; }
 	oot_build oot-7 "$kdir" CC=gcc
+}
+
+gate_abi-7() {
+	run abi-7 "$REPO/harness/abi.sh" || return 1
+	sed -n 's/^abi: //p' "$(gate_log abi-7)"
+	result PASS "gate:abi-7"
 }
 
 # make in the kernel tree for an architecture (x86_64, or s390 cross-built).
@@ -282,7 +291,7 @@ gate_htmldocs() {
 	result PASS "gate:htmldocs"
 }
 
-all=(oot-w1 oot-7 build-y sparse-y build-m sparse-m build-s390-y sparse-s390-y
+all=(oot-w1 oot-7 abi-7 build-y sparse-y build-m sparse-m build-s390-y sparse-s390-y
      build-s390-m sparse-s390-m coccicheck checkpatch kernel-doc htmldocs)
 [ $# -gt 0 ] && all=("$@")
 

@@ -17,6 +17,7 @@ BUILD=$CACHE/build
 # The DIBS-era tree (harness/linux7.sh) and what is built from it.
 KSRC7=$CACHE/linux-source-7
 BUILD7=$CACHE/build-7
+UPSTREAM7=$CACHE/upstream-dibs-7
 JOBS=${JOBS:-$(nproc)}
 SOURCE_TARBALL=/usr/src/linux-source-6.12.tar.xz
 

@@ -5,7 +5,10 @@
 # the trixie-backports suite of the archive this machine already uses) into
 # the cache, once, and again only when a newer one appears:
 #
-#   harness/linux7.sh          prints nothing; the tree is $KSRC7 (lib.sh)
+#   harness/linux7.sh          prints nothing; the tree is $KSRC7 (lib.sh),
+#                              and upstream's own DIBS files (which
+#                              harness/tree.sh replaces in that tree by
+#                              ours) are kept in $UPSTREAM7
 #   harness/linux7.sh headers  also unpacks Debian's matching
 #                              linux-headers-7.x...-amd64 into
 #                              $CACHE/headers-7, rebuilds their host tools
@@ -154,6 +157,41 @@ headers() {
 	echo "$kdir"
 }
 
+# Upstream's DIBS files, as the package has them: the ABI gate builds
+# them next to ours.
+UPSTREAM_FILES=(drivers/dibs include/linux/dibs.h)
+
+# Copy them out of a freshly unpacked tree, before tree.sh replaces them.
+keep_upstream() { # tree
+	local f
+	rm -rf "$UPSTREAM7"
+	for f in "${UPSTREAM_FILES[@]}"; do
+		mkdir -p "$UPSTREAM7/$(dirname "$f")"
+		cp -a "$1/$f" "$UPSTREAM7/$f" || return 1
+	done
+	cp "$stamp" "$UPSTREAM7/.dibs-source-version"
+}
+
+# For a tree unpacked before upstream's files were kept: take them from
+# the package once more.
+fetch_upstream() {
+	local pkg tmp
+	pkg=$(sed -n 's/^\(linux-source-7\.[0-9]*\) .*/\1/p' "$stamp")
+	log "fetching upstream's DIBS files from $pkg"
+	tmp=$(mktemp -d) || return 1
+	rm -f "$APT_DIR"/debs/*.deb
+	(cd "$APT_DIR/debs" && apt7 apt-get download -q "$pkg" >&2) &&
+	dpkg-deb --fsys-tarfile "$APT_DIR"/debs/"$pkg"_*.deb |
+		tar -xO --wildcards './usr/src/linux-source-7.*.tar.xz' |
+		tar -xJ -C "$tmp" --strip-components=1 --wildcards \
+			"${UPSTREAM_FILES[@]/#/*/}" &&
+	keep_upstream "$tmp"
+	local rc=$?
+	rm -rf "$tmp"
+	rm -f "$APT_DIR"/debs/*.deb
+	return $rc
+}
+
 # Replace the unpacked tree, and what was built from it, by @1 ("name
 # version").
 unpack_source() {
@@ -171,6 +209,7 @@ unpack_source() {
 		die "cannot unpack $pkg"
 	rm -f "$APT_DIR"/debs/*.deb
 	echo "$1" > "$stamp"
+	keep_upstream "$KSRC7" || die "cannot keep upstream's DIBS files"
 }
 
 if setup_apt && latest=$(newest_source); then
@@ -180,5 +219,7 @@ else
 	[ -f "$stamp" ] || die "cannot find linux-source-7.x in $SUITE"
 	log "using the unpacked $(cat "$stamp") (no package list)"
 fi
+cmp -s "$stamp" "$UPSTREAM7/.dibs-source-version" || fetch_upstream ||
+	die "cannot fetch upstream's DIBS files"
 [ "${1:-}" = headers ] && headers
 exit 0
