@@ -335,7 +335,12 @@ struct dibs_dev_ops {
 	int (*attach_dmb)(struct dibs_dev *dev, struct dibs_dmb *dmb);
 	/**
 	 * @detach_dmb: end a mapping made by attach_dmb() for @token
-	 * (optional). Returns 0 or a negative error.
+	 * (optional). Several mappings of one DMB are counted one by one; the
+	 * memory stays valid until the last of them ends. Neither operation
+	 * names its caller, so the device cannot tell whose mapping a detach
+	 * ends: only a caller that attached @token may detach it, once per
+	 * successful attach_dmb(). A detach for which no mapping of @token is
+	 * left is refused and changes nothing. Returns 0 or a negative error.
 	 *
 	 * Context: process context, may sleep.
 	 */
