@@ -24,7 +24,9 @@ packages=(
 # The commands the harness runs, each with the package that provides it.
 tools=(
 	make:make gcc:gcc perl:perl python3:python3 bc:bc flex:flex
-	bison:bison pahole:dwarves cpio:cpio depmod:kmod rsync:rsync xz:xz-utils
+	bison:bison pahole:dwarves cpio:cpio depmod:kmod kmod:kmod ldd:libc-bin
+	dash:dash
+	rsync:rsync xz:xz-utils
 	ccache:ccache qemu-system-x86_64:qemu-system-x86
 	qemu-system-s390x:qemu-system-misc
 	s390x-linux-gnu-gcc:gcc-s390x-linux-gnu busybox:busybox-static

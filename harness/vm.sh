@@ -124,14 +124,27 @@ install_kbuild_modules() { # root
 		die "modules_install of $kbuild failed"; }
 }
 
-# busybox, the modules with their depmod data, the script and its files.
+# busybox, dash, kmod, the modules with their depmod data, the script and
+# its files.
 make_initramfs() {
 	local root=$work/root mod path arg
 
 	rm -rf "$root"
 	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,root}
 	cp /bin/busybox "$root/bin/busybox"
-	ln -s busybox "$root/bin/sh"
+	# The shell and the module tools of an installed system, with the
+	# libraries they link: dash as /bin/sh, and kmod (busybox's modprobe
+	# ignores soft dependencies, and busybox's shell would run its own
+	# applets whatever PATH says). busybox --install keeps these files.
+	for path in /bin/dash /usr/bin/kmod $(ldd /bin/dash /usr/bin/kmod |
+			sed -n 's|^.*[[:space:]]\(/[^ ]*\) (0x.*|\1|p' | sort -u); do
+		mkdir -p "$root$(dirname "$path")"
+		cp -L "$path" "$root$path" || die "cannot copy $path"
+	done
+	ln -s dash "$root/bin/sh"
+	for path in modprobe rmmod insmod lsmod modinfo depmod; do
+		ln -s /usr/bin/kmod "$root/sbin/$path"
+	done
 	if [ -n "$kbuild" ]; then
 		install_kbuild_modules "$root"
 	else

@@ -675,3 +675,12 @@ module_exit(dibs_exit);
 
 MODULE_DESCRIPTION("Direct Internal Buffer Sharing (DIBS) core");
 MODULE_LICENSE("GPL");
+/*
+ * Kernels configured for a DIBS whose loopback device is part of the core
+ * module expect the device to arrive with the core (SMC-D finds it so).
+ * Ours is a module of its own, which can be unloaded alone: have modprobe
+ * load it with the core.
+ */
+#if IS_MODULE(CONFIG_DIBS_LO)
+MODULE_SOFTDEP("post: dibs_loopback");
+#endif

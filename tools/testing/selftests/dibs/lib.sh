@@ -51,7 +51,9 @@ run_check() { # name command [arg...]
 write_status() { # file text
 	local err
 
-	if err=$( (echo "$2" > "$1") 2>&1); then
+	# dd reports the errno of the failed write; shells' echo may not
+	# (dash says "I/O error" for all).
+	if err=$(printf '%s\n' "$2" | dd of="$1" bs=4096 conv=notrunc 2>&1); then
 		echo 0
 		return
 	fi

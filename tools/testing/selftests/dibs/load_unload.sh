@@ -15,11 +15,15 @@ cleanup() {
 trap cleanup EXIT
 
 # The client registers with no device; the device's arrival adds it.
+# insmod, because modprobe would bring the loopback device with the core.
 client_before_device() {
 	unload_all || return 1
-	modprobe dibs_sample || fail "modprobe dibs_sample failed" || return 1
-	grep -q '^dibs ' /proc/modules || fail "dibs not loaded as dependency" ||
+	insmod "$(modinfo -n dibs)" && insmod "$(modinfo -n dibs_sample)" ||
+		fail "insmod of dibs and dibs_sample failed" || return 1
+	if grep -q '^dibs_loopback ' /proc/modules; then
+		fail "insmod dibs loaded dibs_loopback"
 		return 1
+	fi
 	[ -d "$SAMPLE" ] && [ -z "$(ls "$SAMPLE")" ] ||
 		fail "$SAMPLE is missing or not empty" || return 1
 	modprobe dibs_loopback || fail "modprobe dibs_loopback failed" ||
@@ -31,6 +35,27 @@ client_before_device() {
 		return 1
 	rmmod dibs_sample dibs || fail "rmmod failed" || return 1
 	absent "$SAMPLE" || fail "$SAMPLE stays after rmmod"
+}
+
+# modprobe loads the loopback device with the core (a soft dependency), as
+# kernels whose loopback device is part of the core module expect; it
+# still unloads alone, and loading a client brings it back.
+core_brings_loopback() {
+	unload_all || return 1
+	modprobe dibs || fail "modprobe dibs failed" || return 1
+	grep -q '^dibs_loopback ' /proc/modules ||
+		fail "modprobe dibs did not load dibs_loopback" || return 1
+	[ -e "$CLASS/lo" ] || fail "no $CLASS/lo after modprobe dibs" ||
+		return 1
+	rmmod dibs_loopback || fail "rmmod dibs_loopback failed" || return 1
+	grep -q '^dibs ' /proc/modules || fail "dibs went with dibs_loopback" ||
+		return 1
+	absent "$CLASS/lo" || fail "$CLASS/lo stays after rmmod" || return 1
+	modprobe dibs_sample || fail "modprobe dibs_sample failed" || return 1
+	[ -d "$SAMPLE/lo" ] ||
+		fail "modprobe dibs_sample did not bring the device back" ||
+		return 1
+	unload_all
 }
 
 # The client finds the existing device when it registers.
@@ -112,8 +137,9 @@ unload_all_during_runs() {
 }
 
 ktap_print_header
-ktap_set_plan 6
+ktap_set_plan 7
 run_check client_before_device client_before_device
+run_check core_brings_loopback core_brings_loopback
 run_check device_before_client device_before_client
 run_check core_stays_while_used core_stays_while_used
 run_check unload_device_during_run unload_device_during_run

@@ -93,7 +93,8 @@ timeout=$(sed -n 's/^timeout=//p' settings)
 status=0
 for t in "$@"; do
 	echo "DIBS_SELFTEST_BEGIN $t"
-	timeout "$timeout" sh "./$t"
+	# /bin/sh by path: busybox's timeout would run its own "sh".
+	timeout "$timeout" /bin/sh "./$t"
 	rc=$?
 	echo "DIBS_SELFTEST_END $t $rc"
 	[ "$rc" -eq 0 ] || status=1
