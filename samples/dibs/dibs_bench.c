@@ -18,6 +18,7 @@
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/nodemask.h>
 #include <linux/percpu.h>
@@ -30,6 +31,7 @@
 #include <linux/uaccess.h>
 #include <linux/utsname.h>
 #include <linux/vmstat.h>
+#include <linux/wait.h>
 
 /**
  * DOC: benchmark client
@@ -39,11 +41,17 @@
  * ``lo``. Writing to ``/sys/kernel/debug/dibs_bench/run`` runs every
  * benchmark once, synchronously, and prints one line per result to the
  * kernel log: ``dibs_bench: `` followed by a JSON object. A number written
- * to ``run`` replaces the ``iterations`` parameter for that run.
+ * to ``run`` replaces the ``iterations`` parameter for that run; an empty
+ * line keeps it. One run goes on at a time (``-EBUSY`` for another), and
+ * removing the device ends it after the batch in progress (the row says
+ * ``-ENODEV``), so that device removal never waits for a whole run.
  *
- * Parameters: ``iterations`` is the number of calls in one timed batch of
- * 64-byte moves; batches of larger sizes move the same number of bytes
- * (at least one call). ``reps`` is the number of timed batches per variant.
+ * Parameters: ``iterations`` (1 to 262144) is the number of calls in one
+ * timed batch of 64-byte moves; batches of larger sizes move the same
+ * number of bytes (at least one call). ``reps`` (1 to 1001) is the number
+ * of timed batches per variant. Other values are refused with ``-EINVAL``:
+ * batches run with preemption disabled, and the bounds keep the longest of
+ * them (the scaling rows') to seconds even under emulation.
  * Every row names its batch size (``calls``) and its repetitions (``reps``)
  * and gives the minimum, median and maximum of the batch times in ns.
  *
@@ -75,15 +83,36 @@
  * and ``done``, with ``errors`` counting failed rows.
  */
 
-static unsigned int iterations = 65536;
-module_param(iterations, uint, 0644);
-MODULE_PARM_DESC(iterations, "calls per timed batch of 64-byte moves");
-
-static unsigned int reps = 31;
-module_param(reps, uint, 0644);
-MODULE_PARM_DESC(reps, "timed batches per variant");
-
+#define BENCH_MAX_ITERATIONS	(4 * 65536)
 #define BENCH_MAX_REPS		1001
+
+static unsigned int iterations = 65536;
+static unsigned int reps = 31;
+
+static int bench_set_iterations(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, BENCH_MAX_ITERATIONS);
+}
+
+static int bench_set_reps(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, BENCH_MAX_REPS);
+}
+
+static const struct kernel_param_ops bench_iterations_ops = {
+	.set = bench_set_iterations,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops bench_reps_ops = {
+	.set = bench_set_reps,
+	.get = param_get_uint,
+};
+
+module_param_cb(iterations, &bench_iterations_ops, &iterations, 0644);
+MODULE_PARM_DESC(iterations, "calls per timed batch of 64-byte moves (1 to 262144)");
+module_param_cb(reps, &bench_reps_ops, &reps, 0644);
+MODULE_PARM_DESC(reps, "timed batches per variant (1 to 1001)");
 /*
  * Bytes moved by a batch of scaling runs, relative to a copy batch: long
  * batches, so that the time of two kthreads, the longer of theirs, does
@@ -95,10 +124,20 @@ MODULE_PARM_DESC(reps, "timed batches per variant");
 #define BENCH_MEMORY_BYTES	SZ_64M
 
 static struct dibs_client bench_client;
-/* Serialises runs against each other and against del_dev(). */
+/*
+ * bench_lock protects bench_dev and the writers of bench_busy and
+ * bench_stop. It is held only to read or change them, never for a run:
+ * del_dev() takes it under the core's registry mutex.
+ */
 static DEFINE_MUTEX(bench_lock);
-/* The device in use; under bench_lock. */
+/* The device for new runs. */
 static struct dibs_dev *bench_dev;
+/* The device of the run going on, or NULL; read by del_dev() unlocked. */
+static struct dibs_dev *bench_busy;
+/* Set by del_dev() to end the run on its device early; read by the run. */
+static bool bench_stop;
+/* Woken when a run ends. */
+static DECLARE_WAIT_QUEUE_HEAD(bench_wq);
 static DEFINE_PER_CPU(unsigned long, bench_irqs);
 static struct dentry *bench_debugfs;
 
@@ -189,6 +228,12 @@ static u64 bench_move_batch(struct bench_ctx *c)
 	return ktime_get_ns() - t0;
 }
 
+/* Whether the run must end early: its device is going away. */
+static bool bench_stopped(void)
+{
+	return READ_ONCE(bench_stop);
+}
+
 /* One timed batch of a data-path variant, on one CPU. */
 static u64 bench_timed(struct bench_ctx *c)
 {
@@ -209,6 +254,8 @@ static int bench_measure(struct bench_ctx *ctx, unsigned int n,
 	for (i = 0; i < n; i++)
 		timed(&ctx[i]);
 	for (r = 0; r < nreps; r++) {
+		if (bench_stopped())
+			return -ENODEV;
 		for (i = 0; i < n; i++)
 			ctx[i].ns[r] = timed(&ctx[i]);
 		cond_resched();
@@ -242,6 +289,19 @@ static void bench_emit(const char *head, struct bench_ctx *ctx, unsigned int n,
 	pr_info("{%s,\"calls\":%lu,\"reps\":%u%s%s%s%s}\n", head,
 		n ? ctx[0].calls : 0, nreps, stats[0], stats[1], stats[2],
 		tail ? tail : "");
+}
+
+/*
+ * The result of giving back a DMB or a mapping: a failure is the row's
+ * error unless it already has one, and is logged either way.
+ */
+static void bench_keep_error(int *ret, int err, const char *what)
+{
+	if (!err)
+		return;
+	pr_warn("%s failed: %d\n", what, err);
+	if (!*ret)
+		*ret = err;
 }
 
 static void bench_error(const char *row, unsigned int size, int err)
@@ -375,9 +435,11 @@ static int bench_copy(struct dibs_dev *dibs, unsigned int size,
 			 size);
 		bench_emit(head, ctx, 3, names, nreps, tail);
 	}
-	dibs->ops->detach_dmb(dibs, att.dmb_tok);
+	bench_keep_error(&ret, dibs->ops->detach_dmb(dibs, att.dmb_tok),
+			 "detach_dmb()");
 out_unregister:
-	dibs->ops->unregister_dmb(dibs, &dmb);
+	bench_keep_error(&ret, dibs->ops->unregister_dmb(dibs, &dmb),
+			 "unregister_dmb()");
 out_free:
 	bench_free(ref, size);
 	bench_free(src, size);
@@ -428,7 +490,8 @@ static int bench_signal(struct dibs_dev *dibs, unsigned int iters,
 		bench_emit("\"row\":\"signal\",\"size\":64", ctx, 3, names,
 			   nreps, tail);
 	}
-	dibs->ops->unregister_dmb(dibs, &dmb);
+	bench_keep_error(&ret, dibs->ops->unregister_dmb(dibs, &dmb),
+			 "unregister_dmb()");
 out_free:
 	bench_free(ref, size);
 	bench_free(src, size);
@@ -596,6 +659,10 @@ static int bench_scaling(struct dibs_dev *dibs, unsigned int size,
 	for (v = 0; v < BENCH_SCALE_VARIANTS; v++)
 		bench_scaling_batch(w, 2, v, cpus, &ret);
 	for (r = 0; r < nreps && !ret; r++) {
+		if (bench_stopped()) {
+			ret = -ENODEV;
+			break;
+		}
 		for (v = 0; v < BENCH_SCALE_VARIANTS; v++) {
 			t = ns + 3 * nreps * v;
 			t[r] = bench_scaling_batch(w, 1, v, cpus, &ret);
@@ -618,7 +685,10 @@ static int bench_scaling(struct dibs_dev *dibs, unsigned int size,
 out:
 	for (i = 0; i < 2; i++) {
 		if (w[i].dmb.cpu_addr)
-			dibs->ops->unregister_dmb(dibs, &w[i].dmb);
+			bench_keep_error(&ret,
+					 dibs->ops->unregister_dmb(dibs,
+								   &w[i].dmb),
+					 "unregister_dmb()");
 		bench_free(w[i].ctx[BENCH_SCALE_MOVE].src, size);
 		bench_free(w[i].ctx[BENCH_SCALE_MEMCPY].dst, size);
 	}
@@ -698,6 +768,8 @@ static int bench_lifecycle(struct dibs_dev *dibs, unsigned int size,
 	for (i = 0; i < 2; i++)
 		bench_untimed(&ctx[i]);
 	for (r = 0; r < nreps && !ctx[0].err && !ctx[1].err; r++) {
+		if (bench_stopped())
+			return -ENODEV;
 		for (i = 0; i < 2; i++)
 			ctx[i].ns[r] = bench_untimed(&ctx[i]);
 		barrier[r] = ctx[1].aside;
@@ -751,6 +823,10 @@ static int bench_memory(struct dibs_dev *dibs, unsigned int size,
 		return -ENOMEM;
 
 	for (r = 0; r < nreps && !ret; r++) {
+		if (bench_stopped()) {
+			ret = -ENODEV;
+			break;
+		}
 		rcu_barrier();
 		slab = global_node_page_state_pages(NR_SLAB_UNRECLAIMABLE_B);
 		before = bench_free_pages();
@@ -763,7 +839,10 @@ static int bench_memory(struct dibs_dev *dibs, unsigned int size,
 		slab = global_node_page_state_pages(NR_SLAB_UNRECLAIMABLE_B) -
 		       slab;
 		while (i--)
-			dibs->ops->unregister_dmb(dibs, &dmbs[i]);
+			bench_keep_error(&ret,
+					 dibs->ops->unregister_dmb(dibs,
+								   &dmbs[i]),
+					 "unregister_dmb()");
 		ns[r] = before > after ?
 			(u64)(before - after) * PAGE_SIZE / count : 0;
 		slab_bytes[r] = (long)slab > 0 ?
@@ -808,26 +887,26 @@ static void bench_run(struct dibs_dev *dibs, unsigned int iters,
 		init_utsname()->machine, num_online_cpus(), HZ, PAGE_SIZE,
 		iters, nreps);
 
-	for (i = 0; i < ARRAY_SIZE(copy_sizes); i++) {
+	for (i = 0; i < ARRAY_SIZE(copy_sizes) && !bench_stopped(); i++) {
 		ret = bench_copy(dibs, copy_sizes[i], iters, nreps, ns);
 		if (ret) {
 			bench_error("copy", copy_sizes[i], ret);
 			errors++;
 		}
 	}
-	ret = bench_signal(dibs, iters, nreps, ns);
+	ret = bench_stopped() ? 0 : bench_signal(dibs, iters, nreps, ns);
 	if (ret) {
 		bench_error("signal", 64, ret);
 		errors++;
 	}
-	for (i = 0; i < ARRAY_SIZE(scaling_sizes); i++) {
+	for (i = 0; i < ARRAY_SIZE(scaling_sizes) && !bench_stopped(); i++) {
 		ret = bench_scaling(dibs, scaling_sizes[i], iters, nreps, ns);
 		if (ret) {
 			bench_error("scaling", scaling_sizes[i], ret);
 			errors++;
 		}
 	}
-	for (i = 0; i < ARRAY_SIZE(lifecycle_sizes); i++) {
+	for (i = 0; i < ARRAY_SIZE(lifecycle_sizes) && !bench_stopped(); i++) {
 		ret = bench_lifecycle(dibs, lifecycle_sizes[i], iters, nreps,
 				      ns);
 		if (ret) {
@@ -835,12 +914,16 @@ static void bench_run(struct dibs_dev *dibs, unsigned int iters,
 			errors++;
 		}
 	}
-	for (i = 0; i < ARRAY_SIZE(memory_sizes); i++) {
+	for (i = 0; i < ARRAY_SIZE(memory_sizes) && !bench_stopped(); i++) {
 		ret = bench_memory(dibs, memory_sizes[i], iters, nreps, ns);
 		if (ret) {
 			bench_error("memory", memory_sizes[i], ret);
 			errors++;
 		}
+	}
+	if (bench_stopped()) {
+		bench_error("run", 0, -ENODEV);
+		errors++;
 	}
 	pr_info("{\"row\":\"done\",\"errors\":%u}\n", errors);
 	kfree(ns);
@@ -851,7 +934,8 @@ static ssize_t bench_run_write(struct file *file, const char __user *ubuf,
 {
 	unsigned int iters = READ_ONCE(iterations);
 	unsigned int nreps = READ_ONCE(reps);
-	char buf[16];
+	struct dibs_dev *dibs;
+	char buf[16], *arg;
 	int ret = 0;
 
 	if (!count || count >= sizeof(buf))
@@ -859,18 +943,33 @@ static ssize_t bench_run_write(struct file *file, const char __user *ubuf,
 	if (copy_from_user(buf, ubuf, count))
 		return -EFAULT;
 	buf[count] = '\0';
-	if (kstrtouint(strim(buf), 0, &iters) || !iters)
-		iters = READ_ONCE(iterations);
-	if (!iters || !nreps || nreps > BENCH_MAX_REPS)
+	arg = strim(buf);
+	if (*arg && (kstrtouint(arg, 0, &iters) || !iters ||
+		     iters > BENCH_MAX_ITERATIONS))
 		return -EINVAL;
 
 	mutex_lock(&bench_lock);
-	if (bench_dev)
-		bench_run(bench_dev, iters, nreps);
-	else
+	dibs = bench_dev;
+	if (!dibs) {
 		ret = -ENODEV;
+	} else if (bench_busy) {
+		ret = -EBUSY;
+	} else {
+		/* del_dev() waits for the run to end: the device stays. */
+		WRITE_ONCE(bench_busy, dibs);
+		WRITE_ONCE(bench_stop, false);
+	}
 	mutex_unlock(&bench_lock);
-	return ret ?: count;
+	if (ret)
+		return ret;
+
+	bench_run(dibs, iters, nreps);
+
+	mutex_lock(&bench_lock);
+	WRITE_ONCE(bench_busy, NULL);
+	mutex_unlock(&bench_lock);
+	wake_up(&bench_wq);
+	return count;
 }
 
 static const struct file_operations bench_run_fops = {
@@ -892,11 +991,17 @@ static void bench_add_dev(struct dibs_dev *dibs)
 
 static void bench_del_dev(struct dibs_dev *dibs)
 {
-	/* Waits for a run on @dibs to finish; a run frees all its DMBs. */
 	mutex_lock(&bench_lock);
 	if (bench_dev == dibs)
 		bench_dev = NULL;
+	if (bench_busy == dibs)
+		WRITE_ONCE(bench_stop, true);
 	mutex_unlock(&bench_lock);
+	/*
+	 * A run on @dibs sees bench_stop after the batch in progress, frees
+	 * all its DMBs and ends; wait for that, not for the whole run.
+	 */
+	wait_event(bench_wq, READ_ONCE(bench_busy) != dibs);
 }
 
 /* Only counts: the signalled move is timed without client work. */
@@ -931,9 +1036,12 @@ static int __init bench_init(void)
 
 static void __exit bench_exit(void)
 {
+	int ret;
+
 	/* The open run file pins the module: no run is going on. */
 	debugfs_remove(bench_debugfs);
-	dibs_unregister_client(&bench_client);
+	ret = dibs_unregister_client(&bench_client);
+	WARN(ret, "dibs_bench: cannot unregister: %d\n", ret);
 }
 
 module_init(bench_init);

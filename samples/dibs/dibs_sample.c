@@ -229,26 +229,45 @@ static int sample_setup_dmbs(struct sample_dev *sd)
 	return 0;
 }
 
+/*
+ * A device that refuses to take back a DMB or mapping it gave leaves
+ * nothing for the client to do but say so; the core reports what is then
+ * left when the device or the client goes.
+ */
+static void sample_check_release(struct sample_dev *sd, int err,
+				 const char *what)
+{
+	if (err)
+		dev_warn(&sd->dibs->dev, "dibs_sample: %s failed: %d\n", what,
+			 err);
+}
+
 /* Undo sample_setup_dmbs(), whatever part of it succeeded. */
 static void sample_release_dmbs(struct sample_dev *sd)
 {
 	const struct dibs_dev_ops *ops = sd->dibs->ops;
 	struct sample_end *end;
-	int i;
+	int i, ret;
 
 	for (i = 0; i < 2; i++) {
 		end = &sd->end[i];
-		if (end->attached)
-			ops->detach_dmb(sd->dibs, end->peer.dmb_tok);
+		if (end->attached) {
+			ret = ops->detach_dmb(sd->dibs, end->peer.dmb_tok);
+			sample_check_release(sd, ret, "detach_dmb()");
+		}
 		end->attached = false;
 	}
 	for (i = 0; i < 2; i++) {
 		end = &sd->end[i];
 		WRITE_ONCE(sd->ctrl_idx[i], U32_MAX);
-		if (end->ctrl.cpu_addr)
-			ops->unregister_dmb(sd->dibs, &end->ctrl);
-		if (end->data.cpu_addr)
-			ops->unregister_dmb(sd->dibs, &end->data);
+		if (end->ctrl.cpu_addr) {
+			ret = ops->unregister_dmb(sd->dibs, &end->ctrl);
+			sample_check_release(sd, ret, "unregister_dmb()");
+		}
+		if (end->data.cpu_addr) {
+			ret = ops->unregister_dmb(sd->dibs, &end->data);
+			sample_check_release(sd, ret, "unregister_dmb()");
+		}
 		memset(end, 0, sizeof(*end));
 	}
 }

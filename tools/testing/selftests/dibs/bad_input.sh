@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Bad input to the debugfs files of the sample client and of the loopback
-# driver: each write fails with the documented error and changes nothing.
+# Bad input to the debugfs files of the sample client, of the loopback
+# driver and of the benchmark client, and to the benchmark's parameters:
+# each write fails with the documented error and changes nothing.
 # shellcheck disable=SC3043 # busybox sh, dash and bash have "local"
 
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
@@ -42,6 +43,22 @@ duplicate|lo|EEXIST'
 BAD_DEL_DEVICE='unknown_name|nope|ENODEV
 name_too_long|abcdefghijklmnop|EINVAL'
 
+# "name|input" lines; each write to the benchmark's run file must fail
+# with EINVAL (an empty line means "use the parameter").
+BAD_BENCH_RUN='not_a_number|abc
+zero|0
+negative|-1
+trailing_garbage|10x
+over_max|262145
+over_u32|4294967296'
+
+# "name|parameter value" lines; each write must fail with EINVAL.
+BAD_BENCH_PARAM='iterations_zero|iterations 0
+iterations_over_max|iterations 262145
+iterations_not_a_number|iterations abc
+reps_zero|reps 0
+reps_over_max|reps 1002'
+
 # The write fails with EINVAL, the kernel log says why, nothing starts.
 start_rejects() { # input
 	local before
@@ -68,6 +85,27 @@ start_busy_while_running() {
 		running lo1 && expect_eq "lo1 rounds" \
 			"$(result_of lo1 rounds)" 1000000 || return 1
 	lo_del lo1
+}
+
+# Refused before anything runs: no benchmark row appears in the log.
+bench_run_rejects() { # input
+	local before
+
+	modprobe dibs_bench || fail "modprobe dibs_bench failed" || return 1
+	before=$(log_count '"row":"env"')
+	expect_write "$BENCH/run" "$1" EINVAL || return 1
+	expect_eq "benchmark runs after \"$1\"" \
+		"$(log_count '"row":"env"')" "$before"
+}
+
+# Refused, and the parameter keeps its value.
+bench_param_rejects() { # "parameter value"
+	local param="${1% *}" before
+
+	modprobe dibs_bench || fail "modprobe dibs_bench failed" || return 1
+	before=$(cat "$BENCH_PARAMS/$param")
+	expect_write "$BENCH_PARAMS/$param" "${1#* }" EINVAL || return 1
+	expect_eq "$param" "$(cat "$BENCH_PARAMS/$param")" "$before"
 }
 
 results_is_read_only() {
@@ -116,7 +154,8 @@ count() { # table
 
 ktap_print_header
 ktap_set_plan $(($(count "$BAD_START") + $(count "$BAD_NEW_DEVICE") +
-		 $(count "$BAD_DEL_DEVICE") + 5))
+		 $(count "$BAD_DEL_DEVICE") + $(count "$BAD_BENCH_RUN") +
+		 $(count "$BAD_BENCH_PARAM") + 5))
 if ! load_all; then
 	ktap_exit_fail_msg "cannot load the DIBS modules"
 fi
@@ -128,4 +167,6 @@ run_check start_is_write_only start_is_write_only
 table_checks new_device_rejects_ "$BAD_NEW_DEVICE" lo_ctl_rejects new_device
 table_checks del_device_rejects_ "$BAD_DEL_DEVICE" lo_ctl_rejects del_device
 run_check new_device_accepts_longest_name lo_ctl_accepts_longest_name
+table_checks bench_run_rejects_ "$BAD_BENCH_RUN" bench_run_rejects
+table_checks bench_param_rejects_ "$BAD_BENCH_PARAM" bench_param_rejects
 ktap_finished

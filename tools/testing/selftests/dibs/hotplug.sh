@@ -94,8 +94,38 @@ remove_driver_during_traffic() {
 	modprobe dibs_loopback && run_ok lo rounds=100 size=4096
 }
 
+# A benchmark run on a device that goes away ends after the batch in
+# progress: removal waits for that, not for the run (hours at these
+# counts). A second run meanwhile is refused.
+remove_device_during_bench() {
+	local before pid rc
+
+	modprobe dibs_bench && echo 1001 > "$BENCH_PARAMS/reps" ||
+		fail "cannot load dibs_bench" || return 1
+	before=$(log_count '"row":"env"')
+	echo 262144 > "$BENCH/run" 2>/dev/null &
+	pid=$!
+	wait_for log_grew '"row":"env"' "$before" ||
+		fail "the benchmark did not start" || return 1
+	expect_write "$BENCH/run" "" EBUSY || return 1
+	timeout 60 sh -c "echo lo > $LO_CTL/del_device" ||
+		fail "removing lo under a benchmark run took over 60 s" ||
+		return 1
+	wait "$pid"
+	rc=$?
+	[ "$rc" -eq 0 ] || fail "the run's write ended with status $rc" ||
+		return 1
+	[ "$(log_count '{"row":"run","size":0,"error":-19}')" -gt 0 ] ||
+		fail "the ended run was not reported" || return 1
+	echo 31 > "$BENCH_PARAMS/reps" && lo_add lo
+}
+
+log_grew() { # text count-before
+	[ "$(log_count "$1")" -gt "$2" ]
+}
+
 ktap_print_header
-ktap_set_plan 6
+ktap_set_plan 7
 if ! load_all; then
 	ktap_exit_fail_msg "cannot load the DIBS modules"
 fi
@@ -105,4 +135,5 @@ run_check remove_device_during_traffic remove_device_during_traffic
 run_check readd_device readd_device
 run_check remove_busy_devices_in_turn remove_busy_devices_in_turn
 run_check remove_driver_during_traffic remove_driver_during_traffic
+run_check remove_device_during_bench remove_device_during_bench
 ktap_finished

@@ -18,6 +18,8 @@ fi
 DEBUGFS=/sys/kernel/debug
 LO_CTL=$DEBUGFS/dibs_loopback
 SAMPLE=$DEBUGFS/dibs_sample
+BENCH=$DEBUGFS/dibs_bench
+BENCH_PARAMS=/sys/module/dibs_bench/parameters
 CLASS=/sys/class/dibs
 # Bound, in tenths of a second, of every wait for a state change.
 WAIT_TENTHS=${WAIT_TENTHS:-600}
@@ -103,7 +105,7 @@ absent() { # path...
 unload_all() {
 	local module
 
-	for module in dibs_sample dibs_loopback dibs; do
+	for module in dibs_bench dibs_sample dibs_loopback dibs; do
 		if grep -q "^$module " /proc/modules; then
 			rmmod "$module" || return 1
 		fi
