@@ -202,9 +202,12 @@ else
 fi
 
 # SMC-D, the real client, on the same kernel: its test points are
-# reported as "selftest:smcd:<point>".
+# reported as "selftest:smcd:<point>", and those of the boot that waits
+# out SMC's link group timer (with time warped) as "selftest:smcd_idle:".
 if [ "$arch" = x86_64 ] && [ -z "${DIBS_NO_SMCD:-}" ]; then
 	"$REPO/tools/testing/selftests/dibs/vmtest.sh" -k "$build_dir" smcd ||
 		rc=1
+	"$REPO/tools/testing/selftests/dibs/vmtest.sh" -k "$build_dir" -w \
+		smcd_idle || rc=1
 fi
 exit $rc

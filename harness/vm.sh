@@ -4,7 +4,8 @@
 # Boot the stock Debian 6.12 kernel in QEMU with this project's modules and
 # run one script in it.
 #
-#   harness/vm.sh [-k BUILD_DIR] [-t SECONDS] [-o LOG] [-f PATH]... SCRIPT [ARG...]
+#   harness/vm.sh [-k BUILD_DIR] [-t SECONDS] [-o LOG] [-f PATH]... [-w]
+#                 SCRIPT [ARG...]
 #
 #   -k BUILD_DIR  boot the x86_64 kernel built in BUILD_DIR (for example
 #               the DIBS-era KUnit kernel of harness/kunit.sh) instead,
@@ -14,6 +15,11 @@
 #   -o LOG      console log (default $BUILD/vm/<script name>/console.log);
 #               the guest's complete kernel log goes to LOG.dmesg
 #   -f PATH     copy a file or directory into the guest's /root (repeatable)
+#   -w          warp time: TCG with instruction counting, where the guest's
+#               clocks stop with the guest's work and jump to the next
+#               timer when both vCPUs are idle, so that the guest can wait
+#               for a timer of minutes in seconds (the vCPUs then take
+#               turns on one host thread)
 #
 # The initramfs and the other files of a run are in $BUILD/vm/<script
 # name>/; runs of different scripts can go on at the same time.
@@ -37,19 +43,21 @@ START_MARKER=DIBS_VM_START
 EXIT_MARKER=DIBS_VM_EXIT=
 
 usage() {
-	die "usage: $0 [-k BUILD_DIR] [-t SECONDS] [-o LOG] [-f PATH]... SCRIPT [ARG...]"
+	die "usage: $0 [-k BUILD_DIR] [-t SECONDS] [-o LOG] [-f PATH]... [-w] SCRIPT [ARG...]"
 }
 
 timeout=600
 console=
 copies=()
 kbuild=
-while getopts k:t:o:f: opt; do
+warp=
+while getopts k:t:o:f:w opt; do
 	case $opt in
 	k) kbuild=$OPTARG ;;
 	t) timeout=$OPTARG ;;
 	o) console=$OPTARG ;;
 	f) copies+=("$OPTARG") ;;
+	w) warp=1 ;;
 	*) usage ;;
 	esac
 done
@@ -198,7 +206,7 @@ make_initramfs() {
 # timeout stays in the foreground, so that Ctrl-C stops QEMU too.
 qemu() { # accel seconds kernel-args dmesg-log
 	exec timeout --foreground -k 10 "$2" qemu-system-x86_64 -accel "$1" \
-		-smp 2 -m 1G -nodefaults -no-reboot -display none \
+		"${qemu_extra[@]}" -smp 2 -m 1G -nodefaults -no-reboot -display none \
 		-kernel "$kernel" -initrd "$work/initramfs.cpio" \
 		-append "console=ttyS0 $3" \
 		-serial stdio -serial "file:$4" < /dev/null 2>&1
@@ -251,6 +259,11 @@ if [ -z "$kbuild" ]; then
 fi
 make_initramfs "$@"
 accel=$(pick_accel)
+qemu_extra=()
+if [ -n "$warp" ]; then
+	accel=tcg
+	qemu_extra=(-icount shift=0,sleep=off)
+fi
 exec 9>&-
 
 log "booting $krel ($accel) with $(basename "$script")"

@@ -8,6 +8,9 @@
 # connections are open. Needs a DIBS-era kernel (7.x) whose SMC is built
 # against this DIBS, with smc and smc_diag as modules and the loopback
 # device built in or loadable; elsewhere it skips.
+#
+# "smcd.sh idle" (smcd_idle.sh) runs only idle_link_group_freed, which
+# waits out a timer of 10 minutes.
 # shellcheck disable=SC3043
 
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
@@ -89,6 +92,49 @@ unload_smc_then_device() {
 		modprobe smc && modprobe smc_diag && smcd_test -n "$SMALL"
 }
 
+# SMC-D frees a link group 10 minutes after its last connection closed,
+# after signalling a shutdown to the peer GID (which loopback, having no
+# signal_event(), skips: a signal to itself would abort every connection of
+# the device). With one loopback device the first connection leaves two
+# link groups, as the server's end and the client's end each create one,
+# and later connections join one of them with both ends (SMC-D matches a
+# link group by device and peer GID, not by role). So closing the first
+# connection while a second is open leaves one link group idle next to one
+# in use: wait out the timer, check that the idle one went and the one in
+# use did not, and that the open connection still moves every byte.
+LGR_FREE_WAIT=630
+
+idle_link_group_freed() {
+	local pid rc lgrs i
+
+	smcd_test -n "$SMALL" || return 1
+	smcd_test -n "$SMALL" -w $((LGR_FREE_WAIT + 30)) \
+		> /tmp/smcd-idle.log 2>&1 &
+	pid=$!
+	for i in $(seq 60); do
+		grep -q waiting /tmp/smcd-idle.log && break
+		sleep 1
+	done
+	lgrs=$("$SMCD_TEST" -l)
+	ktap_print_msg "link groups with the second connection open:" $lgrs
+	if [ "$(echo "$lgrs" | wc -l)" -ne 2 ] ||
+	   ! echo "$lgrs" | grep -q ' conns 0$' ||
+	   ! echo "$lgrs" | grep -q ' conns 2$'; then
+		ktap_print_msg "not one idle link group and one with both ends"
+		kill "$pid"
+		wait "$pid"
+		return 1
+	fi
+	sleep "$LGR_FREE_WAIT"
+	lgrs=$("$SMCD_TEST" -l)
+	ktap_print_msg "link groups $LGR_FREE_WAIT s later:" $lgrs
+	wait "$pid"
+	rc=$?
+	ktap_print_msg "$(cat /tmp/smcd-idle.log)"
+	[ "$(echo "$lgrs" | wc -l)" -eq 1 ] &&
+		echo "$lgrs" | grep -q ' conns 2$' && [ "$rc" -eq 0 ]
+}
+
 # SMC-D unregisters every DMB it registered: no device may report DMBs
 # left behind (the core and the drivers warn when they find some).
 no_dmbs_left() {
@@ -123,6 +169,14 @@ fi
 ip link set dev lo up 2>/dev/null
 
 ktap_print_header
+if [ "${1:-}" = idle ]; then
+	ktap_set_plan 4
+	run_check modules_present check_modules
+	run_check idle_link_group_freed idle_link_group_freed
+	run_check no_dmbs_left no_dmbs_left
+	run_check no_leak no_leak
+	ktap_finished
+fi
 ktap_set_plan 14
 
 run_check modules_present check_modules

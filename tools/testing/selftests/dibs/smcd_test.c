@@ -12,12 +12,15 @@
  *
  *   smcd_test [-n BYTES] [-r recv|splice] [-m smcd|fallback] [-t]
  *             [-p PORT] [-w SECONDS]
+ *   smcd_test -l
  *
  *   -t   the server is a plain TCP socket, so the client must fall back
  *        (the negative control; use with -m fallback)
  *   -w   after the first half of the client's data, wait this long (for
  *        tests that take the DIBS device away under an open connection);
  *        a connection that is then aborted is reported, exit status 2
+ *   -l   only list SMC-D's link groups, one line each:
+ *        "lgr ID conns N" (ID in hex, N its connections)
  *
  * Exit status: 0 on success, 1 on a failed check, 2 if the connection was
  * aborted (with -w).
@@ -406,6 +409,45 @@ static struct smcd_stats get_stats(int fd, int family)
 	return st;
 }
 
+/* ---- link groups ---- */
+
+static unsigned int nla_u32(struct nlattr *nla)
+{
+	uint32_t v = 0;
+
+	if (nla && nla_payload_len(nla) == sizeof(v))
+		memcpy(&v, nla_payload(nla), sizeof(v));
+	return v;
+}
+
+static void lgr_cb(struct nlmsghdr *nlh, void *arg)
+{
+	struct nlattr *attrs, *lgr;
+	int len;
+
+	attrs = genl_attrs(nlh, &len);
+	lgr = nla_find(attrs, len, SMC_GEN_LGR_SMCD);
+	if (!lgr)
+		return;
+	printf("lgr %08x conns %u\n",
+	       nla_u32(nla_find(nla_payload(lgr), nla_payload_len(lgr),
+				SMC_NLA_LGR_D_ID)),
+	       nla_u32(nla_find(nla_payload(lgr), nla_payload_len(lgr),
+				SMC_NLA_LGR_D_CONNS_NUM)));
+}
+
+static void list_lgrs(int fd, int family)
+{
+	struct genl_req req;
+	int ret;
+
+	genl_init(&req, family, SMC_NETLINK_GET_LGR_SMCD, NLM_F_DUMP);
+	nl_send(fd, &req.nlh);
+	ret = nl_recv(fd, lgr_cb, NULL);
+	if (ret)
+		fail("listing SMC-D link groups: %s", strerror(-ret));
+}
+
 /* ---- smc_diag ---- */
 
 struct diag_seen {
@@ -558,11 +600,12 @@ int main(int argc, char **argv)
 {
 	struct smcd_stats before, after;
 	int opt, nl, family, lfd, status, ret;
+	bool list = false;
 	struct timespec t0, t1;
 	double secs;
 	pid_t pid;
 
-	while ((opt = getopt(argc, argv, "n:r:m:tp:w:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:m:tp:w:l")) != -1) {
 		switch (opt) {
 		case 'n':
 			nbytes = strtoull(optarg, NULL, 0);
@@ -582,10 +625,14 @@ int main(int argc, char **argv)
 		case 'w':
 			wait_s = strtoul(optarg, NULL, 0);
 			break;
+		case 'l':
+			list = true;
+			break;
 		default:
 			fprintf(stderr,
 				"usage: %s [-n BYTES] [-r recv|splice] [-m smcd|fallback]\n"
-				"       [-t] [-p PORT] [-w SECONDS]\n", argv[0]);
+				"       [-t] [-p PORT] [-w SECONDS]\n"
+				"       %s -l\n", argv[0], argv[0]);
 			return 1;
 		}
 	}
@@ -594,6 +641,10 @@ int main(int argc, char **argv)
 
 	nl = nl_open(NETLINK_GENERIC);
 	family = smc_family(nl);
+	if (list) {
+		list_lgrs(nl, family);
+		return 0;
+	}
 	add_ueid(nl, family);
 	before = get_stats(nl, family);
 

@@ -4,13 +4,16 @@
 # Run the DIBS selftests in QEMU on the stock Debian 6.12 kernel with the
 # modules of this tree, in one VM booted by harness/vm.sh.
 #
-#   tools/testing/selftests/dibs/vmtest.sh [-k BUILD_DIR] [TEST...]
+#   tools/testing/selftests/dibs/vmtest.sh [-k BUILD_DIR] [-w] [TEST...]
 #
 # TEST is one of the TEST_PROGS of the Makefile, or of its
 # TEST_PROGS_EXTENDED (smcd), with or without ".sh" (default: all
 # TEST_PROGS, in the Makefile's order). -k boots the x86_64 kernel built
 # in BUILD_DIR with its modules instead (see harness/vm.sh); smcd needs
-# that, with the DIBS-era x86_64 KUnit kernel of harness/kunit.sh.
+# that, with the DIBS-era x86_64 KUnit kernel of harness/kunit.sh. -w
+# warps the VM's time over idle periods (harness/vm.sh -w), for tests that
+# wait for long timers (smcd_idle). A test may name its own time limit in
+# a line "# timeout: SECONDS"; the default is the one of "settings".
 #
 # Each TAP test point is reported as "PASS selftest:<test>:<point>" (or
 # FAIL, SKIP) for harness/check.sh. A test that fails without a failing
@@ -57,6 +60,11 @@ if [ "${1:-}" = -k ]; then
 	work=$BUILD/selftests-$(basename "$2")
 	shift 2
 fi
+if [ "${1:-}" = -w ]; then
+	vm_args+=(-w)
+	work+=-warp
+	shift
+fi
 
 mapfile -t all < <(sed -n '/^TEST_PROGS :=/,/^# end/p' "$DIR/Makefile" |
 		   grep -o '[a-z_]*\.sh')
@@ -73,6 +81,11 @@ done
 [ ${#tests[@]} -gt 0 ] || tests=("${all[@]}")
 
 per_test=$(sed -n 's/^timeout=//p' "$DIR/settings")
+vm_timeout=120
+for t in "${tests[@]}"; do
+	own=$(sed -n 's/^# timeout: \([0-9]*\)$/\1/p' "$DIR/$t")
+	vm_timeout=$((vm_timeout + ${own:-$per_test}))
+done
 rm -rf "$work"
 mkdir -p "$work/selftests/dibs" "$work/selftests/kselftest"
 mapfile -t files < <(sed -n 's/^TEST_FILES := //p' "$DIR/Makefile")
@@ -89,12 +102,13 @@ done
 
 cat > "$work/dibs-selftests.sh" <<'EOF'
 cd selftests/dibs || exit 1
-timeout=$(sed -n 's/^timeout=//p' settings)
+default=$(sed -n 's/^timeout=//p' settings)
 status=0
 for t in "$@"; do
 	echo "DIBS_SELFTEST_BEGIN $t"
+	own=$(sed -n 's/^# timeout: \([0-9]*\)$/\1/p' "./$t")
 	# /bin/sh by path: busybox's timeout would run its own "sh".
-	timeout "$timeout" /bin/sh "./$t"
+	timeout "${own:-$default}" /bin/sh "./$t"
 	rc=$?
 	echo "DIBS_SELFTEST_END $t $rc"
 	[ "$rc" -eq 0 ] || status=1
@@ -104,7 +118,7 @@ EOF
 
 start=$(date +%s)
 "$DIR/../../../../harness/vm.sh" "${vm_args[@]}" \
-	-t $((per_test * ${#tests[@]} + 120)) \
+	-t "$vm_timeout" \
 	-o "$work/console.log" -f "$work/selftests" "$work/dibs-selftests.sh" \
 	"${tests[@]}"
 log "selftests took $(($(date +%s) - start)) s"
