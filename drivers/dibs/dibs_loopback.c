@@ -55,6 +55,16 @@
  * coalesced into one further call once it returns, so one DMB's handler
  * never runs on two CPUs at once and never recurses.
  *
+ * The core delivers a signal to whichever client owns the DMB index at
+ * that moment, so the index of an unregistered DMB is not handed out again
+ * until an RCU grace period has passed: a move that found the old DMB, and
+ * the signals it delivers, all run under rcu_read_lock() and are over by
+ * then, and can never reach the next owner of the index. New DMBs take the
+ * lowest index that is neither registered nor draining so; draining indices
+ * are freed only when all are taken, or when a client asks for one by
+ * number (register_dmb() then waits for the grace period if it has not
+ * passed).
+ *
  * Zero-copy is supported: attach_dmb() returns the DMB's own address and
  * pins the DMB until detach_dmb(), even if the owner unregisters it
  * meanwhile. A device created while the module parameter ``zero_copy`` is
@@ -124,8 +134,11 @@ struct dibs_lo_dmb {
  * @name: its name.
  * @node: entry in the list of all loopback devices.
  * @lock: serialises register, unregister, attach and detach; protects
- *	@used, @orphans and the writers of @dmbs.
- * @used: bitmap of DMB indices in use.
+ *	@used, @draining, @drain_gp, @orphans and the writers of @dmbs.
+ * @used: bitmap of DMB indices in use: registered or draining.
+ * @draining: bitmap of the indices of unregistered DMBs that a move may
+ *	still signal through, until the RCU grace period in @drain_gp.
+ * @drain_gp: per index, the RCU grace period state at unregistration.
  * @orphans: DMBs unregistered by their owner but still attached.
  * @dmbs: the registered DMBs by index; read under RCU by move_data().
  * @zero_copy: attach_dmb() is supported; fixed at creation.
@@ -137,6 +150,8 @@ struct dibs_lo_dev {
 	struct list_head node;
 	struct mutex lock;	/* see above */
 	unsigned long *used;
+	unsigned long *draining;
+	unsigned long *drain_gp;
 	struct list_head orphans;
 	struct dibs_lo_dmb __rcu **dmbs;
 };
@@ -213,7 +228,47 @@ static u64 dibs_lo_new_token(u32 idx)
 	return random | idx;
 }
 
-/* Pick @dmb->idx (honouring a request) and reserve it; under the lock. */
+/*
+ * Free the draining index @idx if its grace period has passed, waiting for
+ * it if @wait; returns whether it was freed. Under the lock.
+ */
+static bool dibs_lo_drain(struct dibs_lo_dev *ldev, unsigned int idx,
+			  bool wait)
+{
+	lockdep_assert_held(&ldev->lock);
+	if (wait)
+		cond_synchronize_rcu(ldev->drain_gp[idx]);
+	else if (!poll_state_synchronize_rcu(ldev->drain_gp[idx]))
+		return false;
+	__clear_bit(idx, ldev->draining);
+	__clear_bit(idx, ldev->used);
+	return true;
+}
+
+/*
+ * Every index is registered or draining: free the draining ones whose grace
+ * period has passed, or, if none has, wait for a grace period and free them
+ * all. Returns whether any was freed; under the lock.
+ */
+static bool dibs_lo_reclaim(struct dibs_lo_dev *ldev)
+{
+	unsigned int idx;
+	bool freed = false;
+
+	lockdep_assert_held(&ldev->lock);
+	if (bitmap_empty(ldev->draining, DIBS_LO_MAX_DMBS))
+		return false;
+	for_each_set_bit(idx, ldev->draining, DIBS_LO_MAX_DMBS)
+		freed |= dibs_lo_drain(ldev, idx, false);
+	if (!freed) {
+		synchronize_rcu();
+		for_each_set_bit(idx, ldev->draining, DIBS_LO_MAX_DMBS)
+			dibs_lo_drain(ldev, idx, false);
+	}
+	return true;
+}
+
+/* Pick an index (honouring a request) and reserve it; under the lock. */
 static int dibs_lo_reserve_idx(struct dibs_lo_dev *ldev, u32 requested)
 {
 	unsigned long idx;
@@ -222,11 +277,15 @@ static int dibs_lo_reserve_idx(struct dibs_lo_dev *ldev, u32 requested)
 	if (requested) {
 		if (requested >= DIBS_LO_MAX_DMBS)
 			return -EINVAL;
+		if (test_bit(requested, ldev->draining))
+			dibs_lo_drain(ldev, requested, true);
 		if (test_bit(requested, ldev->used))
 			return -EBUSY;
 		idx = requested;
 	} else {
 		idx = find_first_zero_bit(ldev->used, DIBS_LO_MAX_DMBS);
+		if (idx >= DIBS_LO_MAX_DMBS && dibs_lo_reclaim(ldev))
+			idx = find_first_zero_bit(ldev->used, DIBS_LO_MAX_DMBS);
 		if (idx >= DIBS_LO_MAX_DMBS)
 			return -ENOSPC;
 	}
@@ -298,7 +357,9 @@ static void dibs_lo_unpublish(struct dibs_lo_dev *ldev, struct dibs_lo_dmb *dmb)
 	lockdep_assert_held(&ldev->lock);
 	dibs_dmb_clear_owner(ldev->dibs, dmb->idx);
 	RCU_INIT_POINTER(ldev->dmbs[dmb->idx], NULL);
-	__clear_bit(dmb->idx, ldev->used);
+	/* A move that found @dmb may still signal through its index. */
+	ldev->drain_gp[dmb->idx] = get_state_synchronize_rcu();
+	__set_bit(dmb->idx, ldev->draining);
 	dmb->registered = false;
 	if (dmb->attached)
 		list_add(&dmb->orphan, &ldev->orphans);
@@ -470,6 +531,8 @@ static struct dibs_lo_dev *dibs_lo_lookup(const char *name)
 static void dibs_lo_dev_free(struct dibs_lo_dev *ldev)
 {
 	bitmap_free(ldev->used);
+	bitmap_free(ldev->draining);
+	kvfree(ldev->drain_gp);
 	kvfree(ldev->dmbs);
 	mutex_destroy(&ldev->lock);
 	kfree(ldev);
@@ -504,9 +567,12 @@ dibs_lo_dev_create(const char *name, bool zero_copy)
 	mutex_init(&ldev->lock);
 	INIT_LIST_HEAD(&ldev->orphans);
 	ldev->used = bitmap_zalloc(DIBS_LO_MAX_DMBS, GFP_KERNEL);
+	ldev->draining = bitmap_zalloc(DIBS_LO_MAX_DMBS, GFP_KERNEL);
+	ldev->drain_gp = kvcalloc(DIBS_LO_MAX_DMBS, sizeof(*ldev->drain_gp),
+				  GFP_KERNEL);
 	ldev->dmbs = kvcalloc(DIBS_LO_MAX_DMBS, sizeof(*ldev->dmbs),
 			      GFP_KERNEL);
-	if (!ldev->used || !ldev->dmbs) {
+	if (!ldev->used || !ldev->draining || !ldev->drain_gp || !ldev->dmbs) {
 		ret = -ENOMEM;
 		goto err_free_ldev;
 	}
@@ -560,10 +626,12 @@ static unsigned int dibs_lo_abandon_dmbs(struct dibs_lo_dev *ldev,
 
 	lockdep_assert_held(&ldev->lock);
 	for_each_set_bit(idx, ldev->used, DIBS_LO_MAX_DMBS) {
+		__clear_bit(idx, ldev->used);
+		if (__test_and_clear_bit(idx, ldev->draining))
+			continue;
 		dmb = rcu_dereference_protected(ldev->dmbs[idx],
 						lockdep_is_held(&ldev->lock));
 		RCU_INIT_POINTER(ldev->dmbs[idx], NULL);
-		__clear_bit(idx, ldev->used);
 		/* Registered DMBs are never on the orphan list. */
 		list_add(&dmb->orphan, &left);
 	}
@@ -631,7 +699,8 @@ static unsigned int dibs_lo_count_dmbs(struct dibs_lo_dev *ldev)
 	unsigned int count;
 
 	lockdep_assert_held(&ldev->lock);
-	count = bitmap_weight(ldev->used, DIBS_LO_MAX_DMBS);
+	count = bitmap_weight(ldev->used, DIBS_LO_MAX_DMBS) -
+		bitmap_weight(ldev->draining, DIBS_LO_MAX_DMBS);
 	list_for_each_entry(dmb, &ldev->orphans, orphan)
 		count++;
 	return count;

@@ -10,6 +10,7 @@
 #include <linux/atomic.h>
 #include <linux/delay.h>
 #include <linux/dibs.h>
+#include <linux/jiffies.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -609,6 +610,26 @@ static void dibs_lo_test_index_reuse_is_zeroed(struct kunit *test)
 					     "x", 1));
 }
 
+/*
+ * An unregistered DMB's index waits for a grace period before the next DMB
+ * gets it: a move that found the old DMB may still signal through it.
+ */
+static void dibs_lo_test_index_drains_before_reuse(struct kunit *test)
+{
+	struct dibs_dev *dibs = lo_test_setup(test);
+	struct lo_test_dmb *a, *b;
+	u32 idx;
+
+	a = lo_test_register_ok(test, dibs, 64);
+	idx = a->dmb.idx;
+	KUNIT_ASSERT_EQ(test, 0, lo_test_release(a));
+	KUNIT_EXPECT_EQ(test, 0, lo_test_in_use(dibs));
+
+	b = lo_test_register_ok(test, dibs, 64);
+	KUNIT_EXPECT_NE(test, idx, b->dmb.idx);
+	KUNIT_EXPECT_EQ(test, 1, lo_test_in_use(dibs));
+}
+
 /* ---- moving data ---- */
 
 static void dibs_lo_test_move_data_lands(struct kunit *test)
@@ -1124,6 +1145,132 @@ static void dibs_lo_test_stress_move_attach_unregister(struct kunit *test)
 		   atomic_read(&ctx->stale_moves), atomic_read(&ctx->attaches));
 }
 
+/*
+ * A move with the signal flag that found a DMB just before its owner
+ * unregistered it must not signal whoever owns the index next. One thread
+ * moves into the current DMB of the test client, with copies long enough
+ * that its signal often comes well after the DMB was found; the test
+ * unregisters the DMB and at once registers a DMB of a second client at
+ * the same index. The second client's handler must never run: it is never
+ * signalled itself.
+ */
+#define STALE_LEN		SZ_256K
+
+struct stale_ctx {
+	struct dibs_dev *dibs;
+	void *src;
+	u64 token;
+	atomic_t phase;
+	unsigned long moves;
+	unsigned long overlaps;
+};
+
+static atomic_t stale_next_irqs;
+
+static void stale_next_handle_irq(struct dibs_dev *dibs, unsigned int idx,
+				  u16 mask)
+{
+	atomic_inc(&stale_next_irqs);
+}
+
+static void stale_next_dev(struct dibs_dev *dibs)
+{
+}
+
+static const struct dibs_client_ops stale_next_ops = {
+	.add_dev = stale_next_dev,
+	.del_dev = stale_next_dev,
+	.handle_irq = stale_next_handle_irq,
+};
+
+static struct dibs_client stale_next_client = {
+	.name = "dibs-lo-next-owner",
+	.ops = &stale_next_ops,
+};
+
+static void stale_next_unregister(void *unused)
+{
+	dibs_unregister_client(&stale_next_client);
+}
+
+static int stale_mover(void *data)
+{
+	struct stale_ctx *ctx = data;
+	int phase;
+	u64 tok;
+
+	while (!kthread_should_stop()) {
+		phase = atomic_read(&ctx->phase);
+		tok = READ_ONCE(ctx->token);
+		if (!ctx->dibs->ops->move_data(ctx->dibs, tok, 0, true, 0,
+					       ctx->src, STALE_LEN)) {
+			ctx->moves++;
+			/* The owner began unregistering during the move. */
+			if (atomic_read(&ctx->phase) != phase)
+				ctx->overlaps++;
+		}
+		cond_resched();
+	}
+	return 0;
+}
+
+static void dibs_lo_test_no_stale_signal_to_next_owner(struct kunit *test)
+{
+	struct dibs_dev *dibs = lo_test_setup(test);
+	struct dibs_dmb next = { .dmb_len = 64, .rgid = dibs->gid };
+	struct task_struct *mover;
+	struct lo_test_dmb *cur;
+	struct stale_ctx *ctx;
+	unsigned long cycles, end;
+	int ret;
+
+	KUNIT_ASSERT_EQ(test, 0, dibs_register_client(&stale_next_client));
+	ret = kunit_add_action_or_reset(test, stale_next_unregister, NULL);
+	KUNIT_ASSERT_EQ(test, 0, ret);
+	atomic_set(&stale_next_irqs, 0);
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	ctx->dibs = dibs;
+	ctx->src = kunit_kzalloc(test, STALE_LEN, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->src);
+	/* Index 0 cannot be asked for by number: keep it taken. */
+	lo_test_register_ok(test, dibs, 64);
+
+	mover = kthread_run(stale_mover, ctx, "dibs-lo-stale");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(mover));
+	end = jiffies + 2 * HZ;
+	for (cycles = 0; cycles < 2000 && time_before(jiffies, end); cycles++) {
+		if (lo_test_register(test, dibs, STALE_LEN, 0, &cur)) {
+			KUNIT_FAIL(test, "registering: cycle %lu", cycles);
+			break;
+		}
+		WRITE_ONCE(ctx->token, cur->dmb.dmb_tok);
+		/* Let the mover reach the DMB. */
+		usleep_range(100, 200);
+		atomic_inc(&ctx->phase);
+		if (lo_test_release(cur)) {
+			KUNIT_FAIL(test, "unregistering: cycle %lu", cycles);
+			break;
+		}
+		next.idx = cur->dmb.idx;
+		if (dibs->ops->register_dmb(dibs, &next, &stale_next_client)) {
+			KUNIT_FAIL(test, "registering at %u", cur->dmb.idx);
+			break;
+		}
+		if (dibs->ops->unregister_dmb(dibs, &next)) {
+			KUNIT_FAIL(test, "unregistering at %u", next.idx);
+			break;
+		}
+	}
+	kthread_stop(mover);
+
+	kunit_info(test, "%lu cycles, %lu signalled moves, %lu of them during an unregistration\n",
+		   cycles, ctx->moves, ctx->overlaps);
+	KUNIT_EXPECT_EQ(test, 0, atomic_read(&stale_next_irqs));
+	KUNIT_EXPECT_GT(test, ctx->overlaps, 0);
+	KUNIT_EXPECT_EQ(test, 1, lo_test_in_use(dibs));
+}
+
 static struct kunit_case dibs_lo_test_cases[] = {
 	KUNIT_CASE(dibs_lo_test_identity),
 	KUNIT_CASE_PARAM(dibs_lo_test_create_rejects_bad_name,
@@ -1138,6 +1285,7 @@ static struct kunit_case dibs_lo_test_cases[] = {
 	KUNIT_CASE_SLOW(dibs_lo_test_register_all_indices),
 	KUNIT_CASE(dibs_lo_test_unregister_rejects_bad_token),
 	KUNIT_CASE(dibs_lo_test_index_reuse_is_zeroed),
+	KUNIT_CASE(dibs_lo_test_index_drains_before_reuse),
 	KUNIT_CASE(dibs_lo_test_move_data_lands),
 	KUNIT_CASE(dibs_lo_test_move_data_in_atomic_context),
 	KUNIT_CASE(dibs_lo_test_move_data_1_mib),
@@ -1155,6 +1303,7 @@ static struct kunit_case dibs_lo_test_cases[] = {
 	KUNIT_CASE(dibs_lo_test_remove_one_of_two),
 	KUNIT_CASE(dibs_lo_test_client_leaves_dmbs_behind),
 	KUNIT_CASE_SLOW(dibs_lo_test_stress_move_attach_unregister),
+	KUNIT_CASE_SLOW(dibs_lo_test_no_stale_signal_to_next_owner),
 	{}
 };
 
