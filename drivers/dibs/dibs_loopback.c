@@ -73,6 +73,12 @@
  * per connection how they write), so that clients' copy path can be tested
  * on loopback too.
  *
+ * Errors: a token that names no DMB of the device (never issued,
+ * unregistered, or of another device) is ``-ENOENT`` for move_data(),
+ * unregister_dmb(), attach_dmb() and detach_dmb() (also a detach with no
+ * mapping of the token left); lengths, offsets and indices out of range
+ * are ``-EINVAL``.
+ *
  * VLANs mean nothing on a device that only reaches itself; the VLAN
  * operations are absent and the VLAN fields of a DMB are ignored.
  *
@@ -377,7 +383,7 @@ static int dibs_lo_unregister_dmb(struct dibs_dev *dibs, struct dibs_dmb *desc)
 	if (dmb)
 		dibs_lo_unpublish(ldev, dmb);
 	else
-		ret = -EINVAL;
+		ret = -ENOENT;
 	mutex_unlock(&ldev->lock);
 	return ret;
 }
@@ -418,7 +424,11 @@ static int dibs_lo_move_data(struct dibs_dev *dibs, u64 dmb_tok,
 
 	rcu_read_lock();
 	dmb = dibs_lo_find(ldev, dmb_tok);
-	if (!dmb || size > dmb->len || offset > dmb->len - size) {
+	if (!dmb) {
+		ret = -ENOENT;
+		goto out;
+	}
+	if (size > dmb->len || offset > dmb->len - size) {
 		ret = -EINVAL;
 		goto out;
 	}
@@ -452,7 +462,7 @@ static int dibs_lo_attach_dmb(struct dibs_dev *dibs, struct dibs_dmb *desc)
 		desc->idx = dmb->idx;
 		desc->dma_addr = DIBS_DMA_ADDR_NONE;
 	} else {
-		ret = -EINVAL;
+		ret = -ENOENT;
 	}
 	mutex_unlock(&ldev->lock);
 	return ret;
@@ -486,7 +496,7 @@ static int dibs_lo_detach_dmb(struct dibs_dev *dibs, u64 token)
 			list_del(&dmb->orphan);
 		dibs_lo_dmb_put(dmb);
 	} else {
-		ret = -EINVAL;
+		ret = -ENOENT;
 	}
 	mutex_unlock(&ldev->lock);
 	return ret;

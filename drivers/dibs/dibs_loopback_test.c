@@ -573,20 +573,20 @@ static void dibs_lo_test_unregister_rejects_bad_token(struct kunit *test)
 	struct dibs_dmb forged = td->dmb;
 
 	forged.dmb_tok = 0;
-	KUNIT_EXPECT_EQ(test, -EINVAL, dibs->ops->unregister_dmb(dibs, &forged));
+	KUNIT_EXPECT_EQ(test, -ENOENT, dibs->ops->unregister_dmb(dibs, &forged));
 	/* Right index, wrong random part. */
 	forged.dmb_tok = td->dmb.dmb_tok ^ BIT_ULL(40);
-	KUNIT_EXPECT_EQ(test, -EINVAL, dibs->ops->unregister_dmb(dibs, &forged));
+	KUNIT_EXPECT_EQ(test, -ENOENT, dibs->ops->unregister_dmb(dibs, &forged));
 	forged.dmb_tok = td->dmb.dmb_tok | GENMASK_ULL(15, 0);
-	KUNIT_EXPECT_EQ(test, -EINVAL, dibs->ops->unregister_dmb(dibs, &forged));
+	KUNIT_EXPECT_EQ(test, -ENOENT, dibs->ops->unregister_dmb(dibs, &forged));
 	KUNIT_EXPECT_EQ(test, 1, lo_test_in_use(dibs));
 
 	KUNIT_EXPECT_EQ(test, 0, dibs->ops->unregister_dmb(dibs, &td->dmb));
 	td->registered = false;
-	KUNIT_EXPECT_EQ(test, -EINVAL,
+	KUNIT_EXPECT_EQ(test, -ENOENT,
 			dibs->ops->unregister_dmb(dibs, &td->dmb));
 	KUNIT_EXPECT_EQ(test, 0, lo_test_in_use(dibs));
-	KUNIT_EXPECT_EQ(test, -EINVAL,
+	KUNIT_EXPECT_EQ(test, -ENOENT,
 			dibs->ops->move_data(dibs, td->dmb.dmb_tok, 0, false, 0,
 					     "x", 1));
 }
@@ -605,7 +605,7 @@ static void dibs_lo_test_index_reuse_is_zeroed(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, 0, lo_test_register(test, dibs, SZ_16K, 7, &td));
 	KUNIT_EXPECT_TRUE(test, mem_is(td->dmb.cpu_addr, 0, SZ_16K));
 	KUNIT_EXPECT_NE(test, old_token, td->dmb.dmb_tok);
-	KUNIT_EXPECT_EQ(test, -EINVAL,
+	KUNIT_EXPECT_EQ(test, -ENOENT,
 			dibs->ops->move_data(dibs, old_token, 0, false, 0,
 					     "x", 1));
 }
@@ -712,23 +712,24 @@ struct bad_move_case {
 	unsigned int size;
 	unsigned int sig_idx;
 	int token;	/* 0: right; 1: zero; 2: wrong random part; 3: unused idx */
+	int err;
 };
 
 #define BAD_MOVE_LEN	1000
 
 static const struct bad_move_case bad_move_cases[] = {
-	{ "end past length", BAD_MOVE_LEN - 4, 5, 0, 0 },
-	{ "offset at length", BAD_MOVE_LEN, 1, 0, 0 },
-	{ "size past length", 0, BAD_MOVE_LEN + 1, 0, 0 },
-	{ "offset+size wraps", UINT_MAX, 2, 0, 0 },
-	{ "offset+size wraps to 0", UINT_MAX - 99, 100, 0, 0 },
-	{ "size UINT_MAX", 1, UINT_MAX, 0, 0 },
-	{ "offset UINT_MAX, size 0", UINT_MAX, 0, 0, 0 },
-	{ "signal index 16", 0, 1, 16, 0 },
-	{ "signal index UINT_MAX", 0, 1, UINT_MAX, 0 },
-	{ "token 0", 0, 1, 0, 1 },
-	{ "token with wrong random part", 0, 1, 0, 2 },
-	{ "token of an unused index", 0, 1, 0, 3 },
+	{ "end past length", BAD_MOVE_LEN - 4, 5, 0, 0, -EINVAL },
+	{ "offset at length", BAD_MOVE_LEN, 1, 0, 0, -EINVAL },
+	{ "size past length", 0, BAD_MOVE_LEN + 1, 0, 0, -EINVAL },
+	{ "offset+size wraps", UINT_MAX, 2, 0, 0, -EINVAL },
+	{ "offset+size wraps to 0", UINT_MAX - 99, 100, 0, 0, -EINVAL },
+	{ "size UINT_MAX", 1, UINT_MAX, 0, 0, -EINVAL },
+	{ "offset UINT_MAX, size 0", UINT_MAX, 0, 0, 0, -EINVAL },
+	{ "signal index 16", 0, 1, 16, 0, -EINVAL },
+	{ "signal index UINT_MAX", 0, 1, UINT_MAX, 0, -EINVAL },
+	{ "token 0", 0, 1, 0, 1, -ENOENT },
+	{ "token with wrong random part", 0, 1, 0, 2, -ENOENT },
+	{ "token of an unused index", 0, 1, 0, 3, -ENOENT },
 };
 
 static void bad_move_desc(const struct bad_move_case *c, char *desc)
@@ -757,7 +758,7 @@ static void dibs_lo_test_move_data_rejects_bad_input(struct kunit *test)
 		tok = (tok & ~GENMASK_ULL(15, 0)) | (td->dmb.idx + 1);
 
 	/* Sizes beyond the source are refused before any byte is read. */
-	KUNIT_EXPECT_EQ(test, -EINVAL,
+	KUNIT_EXPECT_EQ(test, c->err,
 			dibs->ops->move_data(dibs, tok, c->sig_idx, true,
 					     c->offset, src, c->size));
 	KUNIT_EXPECT_TRUE(test, mem_is(td->dmb.cpu_addr, 0xa5, BAD_MOVE_LEN));
@@ -816,7 +817,7 @@ static void dibs_lo_test_no_signal_after_unregister(struct kunit *test)
 	u64 tok = td->dmb.dmb_tok;
 
 	KUNIT_ASSERT_EQ(test, 0, lo_test_release(td));
-	KUNIT_EXPECT_EQ(test, -EINVAL,
+	KUNIT_EXPECT_EQ(test, -ENOENT,
 			dibs->ops->move_data(dibs, tok, 0, true, 0, NULL, 0));
 	KUNIT_EXPECT_EQ(test, 0, atomic_read(&lts->irq_calls));
 }
@@ -859,7 +860,7 @@ static void dibs_lo_test_attach_maps_the_dmb(struct kunit *test)
 						owner->dmb.dmb_tok, &writer));
 	KUNIT_EXPECT_EQ(test, 0, lo_test_release(writer));
 	KUNIT_EXPECT_EQ(test, 0, dibs->ops->detach_dmb(dibs, owner->dmb.dmb_tok));
-	KUNIT_EXPECT_EQ(test, -EINVAL,
+	KUNIT_EXPECT_EQ(test, -ENOENT,
 			dibs->ops->detach_dmb(dibs, owner->dmb.dmb_tok));
 }
 
@@ -869,14 +870,14 @@ static void dibs_lo_test_attach_rejects_bad_token(struct kunit *test)
 	struct lo_test_dmb *owner = lo_test_register_ok(test, dibs, 100);
 	struct lo_test_dmb *writer;
 
-	KUNIT_EXPECT_EQ(test, -EINVAL, lo_test_attach(test, dibs, 0, &writer));
+	KUNIT_EXPECT_EQ(test, -ENOENT, lo_test_attach(test, dibs, 0, &writer));
 	KUNIT_EXPECT_NULL(test, writer->dmb.cpu_addr);
-	KUNIT_EXPECT_EQ(test, -EINVAL,
+	KUNIT_EXPECT_EQ(test, -ENOENT,
 			lo_test_attach(test, dibs, owner->dmb.dmb_tok ^ BIT_ULL(50),
 				       &writer));
-	KUNIT_EXPECT_EQ(test, -EINVAL, dibs->ops->detach_dmb(dibs, 0));
+	KUNIT_EXPECT_EQ(test, -ENOENT, dibs->ops->detach_dmb(dibs, 0));
 	/* Registered but not attached. */
-	KUNIT_EXPECT_EQ(test, -EINVAL,
+	KUNIT_EXPECT_EQ(test, -ENOENT,
 			dibs->ops->detach_dmb(dibs, owner->dmb.dmb_tok));
 	KUNIT_EXPECT_EQ(test, 1, lo_test_in_use(dibs));
 }
@@ -894,9 +895,9 @@ static void dibs_lo_test_attach_outlives_unregister(struct kunit *test)
 	/* Still pinned: writing is safe (KASAN would see a use after free). */
 	memset(writer->dmb.cpu_addr, 0x11, SZ_16K);
 	KUNIT_EXPECT_EQ(test, 1, lo_test_in_use(dibs));
-	KUNIT_EXPECT_EQ(test, -EINVAL,
+	KUNIT_EXPECT_EQ(test, -ENOENT,
 			dibs->ops->move_data(dibs, tok, 0, false, 0, "x", 1));
-	KUNIT_EXPECT_EQ(test, -EINVAL, lo_test_attach(test, dibs, tok, &next));
+	KUNIT_EXPECT_EQ(test, -ENOENT, lo_test_attach(test, dibs, tok, &next));
 
 	/* The index is free again while the old memory is still attached. */
 	KUNIT_ASSERT_EQ(test, 0, lo_test_register(test, dibs, SZ_16K,
@@ -906,7 +907,7 @@ static void dibs_lo_test_attach_outlives_unregister(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, 0, lo_test_release(writer));
 	KUNIT_EXPECT_EQ(test, 1, lo_test_in_use(dibs));
-	KUNIT_EXPECT_EQ(test, -EINVAL, dibs->ops->detach_dmb(dibs, tok));
+	KUNIT_EXPECT_EQ(test, -ENOENT, dibs->ops->detach_dmb(dibs, tok));
 }
 
 /* A device made without zero-copy says so, and refuses every attach. */
@@ -929,7 +930,7 @@ static void dibs_lo_test_zero_copy_off(struct kunit *test)
 	owner = lo_test_register_ok(test, dibs, SZ_16K);
 	KUNIT_EXPECT_EQ(test, -EOPNOTSUPP,
 			lo_test_attach(test, dibs, owner->dmb.dmb_tok, &writer));
-	KUNIT_EXPECT_EQ(test, -EINVAL,
+	KUNIT_EXPECT_EQ(test, -ENOENT,
 			dibs->ops->detach_dmb(dibs, owner->dmb.dmb_tok));
 	KUNIT_EXPECT_EQ(test, 1, lo_test_in_use(dibs));
 	KUNIT_EXPECT_EQ(test, 0, dibs->ops->move_data(dibs, owner->dmb.dmb_tok,

@@ -46,6 +46,13 @@
  * start once del_dev() is called. The owner table lives as long as the
  * device structure itself, so a driver that still holds its reference can
  * dispatch at any time, even after dibs_dev_del().
+ *
+ * &dibs_dev.subs is read under RCU but is not marked ``__rcu``: its type
+ * is part of the published structure, which drivers written for it use as
+ * it is. So instead of rcu_assign_pointer() and rcu_dereference() the core
+ * publishes a client with smp_store_release() and the dispatch helpers
+ * read it with smp_load_acquire(), the same ordering, and clearing uses
+ * WRITE_ONCE() followed by the grace period above.
  */
 
 /* Serialises both registries and all add_dev()/del_dev() calls. */

@@ -221,8 +221,14 @@ int dibs_unregister_client(struct dibs_client *client);
  * are support_mmapped_rdmb(), attach_dmb() and detach_dmb();
  * dibs_dev_add() refuses a device that breaks this rule.
  *
- * Error codes are negative errno values unless a driver documents
- * otherwise.
+ * Error codes are negative errno values, with one meaning each across
+ * devices: -EINVAL for arguments out of range (lengths, offsets, indices),
+ * -ENOENT for a token that names no DMB the device knows (0 included; for
+ * detach_dmb(), no mapping of it), -ENETUNREACH for a GID the device
+ * cannot reach, -ENOSPC when the device has no free DMB index, -EBUSY for
+ * a requested index already in use, and -EOPNOTSUPP for what the device
+ * cannot do. A device that cannot tell an unknown token apart (ISM's
+ * hardware refuses the store) documents what it returns instead.
  */
 struct dibs_dev_ops {
 	/**
@@ -261,7 +267,9 @@ struct dibs_dev_ops {
 	 * @dmb->idx and @dmb->dma_addr (never 0: %DIBS_DMA_ADDR_NONE if the
 	 * memory has no DMA mapping), and has recorded @client as the owner
 	 * of the index with dibs_dmb_set_owner(). Returns 0 or a negative
-	 * error; on error nothing is allocated or recorded.
+	 * error, including those of dibs_dmb_set_owner() (-ESHUTDOWN while
+	 * @client is being unregistered); on error nothing is allocated or
+	 * recorded.
 	 *
 	 * Context: process context, may sleep.
 	 */

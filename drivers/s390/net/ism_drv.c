@@ -442,11 +442,12 @@ static int ism_unregister_dmb(struct dibs_dev *dibs, struct dibs_dmb *dmb)
  * cannot signal without writing, so a signal with @size 0 is refused.
  *
  * Context: process or softirq context; does not sleep.
- * Return: 0; -EINVAL if @idx is above %ISM_DMBE_IDX_MAX, @dmb_tok cannot
- * be an ISM token (zero, or a non-zero lower half), or @offset + @size
- * exceeds %ISM_DMB_MAX_LEN (nothing is written then); -EOPNOTSUPP if @sf
- * is set and @size is 0; or the transport's error for a refused piece
- * (-EIO on s390).
+ * Return: 0; -EINVAL if @idx is above %ISM_DMBE_IDX_MAX or @offset +
+ * @size exceeds %ISM_DMB_MAX_LEN; -ENOENT if @dmb_tok cannot be an ISM
+ * token (zero, or a non-zero lower half); nothing is written in these
+ * cases. -EOPNOTSUPP if @sf is set and @size is 0; or the transport's
+ * error for a refused piece (-EIO on s390), which is also what a token of
+ * ISM form that names no DMB gets: only the function knows its DMBs.
  */
 static int ism_move_data(struct dibs_dev *dibs, u64 dmb_tok, unsigned int idx,
 			 bool sf, unsigned int offset, void *data,
@@ -457,9 +458,11 @@ static int ism_move_data(struct dibs_dev *dibs, u64 dmb_tok, unsigned int idx,
 	u64 req;
 	int ret;
 
-	if (idx > ISM_DMBE_IDX_MAX || !dmb_tok || dmb_tok & ~ISM_REQ_TOK_MASK ||
-	    size > ISM_DMB_MAX_LEN || offset > ISM_DMB_MAX_LEN - size)
+	if (idx > ISM_DMBE_IDX_MAX || size > ISM_DMB_MAX_LEN ||
+	    offset > ISM_DMB_MAX_LEN - size)
 		return -EINVAL;
+	if (!dmb_tok || dmb_tok & ~ISM_REQ_TOK_MASK)
+		return -ENOENT;
 	if (!size)
 		return sf ? -EOPNOTSUPP : 0;
 

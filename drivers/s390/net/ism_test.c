@@ -999,8 +999,8 @@ static const struct ism_bad_move ism_driver_refused_moves[] = {
 	  -EINVAL },
 	{ "size past 1 MiB", 0, false, 0, false, 0, SZ_1M + 1, -EINVAL },
 	{ "token with a non-zero lower half", 1, false, 0, true, 0, 8,
-	  -EINVAL },
-	{ "token zero", 0, true, 0, true, 0, 8, -EINVAL },
+	  -ENOENT },
+	{ "token zero", 0, true, 0, true, 0, 8, -ENOENT },
 	{ "signal without data", 0, false, 0, true, 0, 0, -EOPNOTSUPP },
 };
 
