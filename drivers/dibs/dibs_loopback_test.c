@@ -8,10 +8,13 @@
 
 #include <kunit/test.h>
 #include <linux/atomic.h>
+#include <linux/completion.h>
+#include <linux/cpumask.h>
 #include <linux/delay.h>
 #include <linux/dibs.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
+#include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -60,6 +63,13 @@ struct lo_test_state {
 	int release_errors;
 	/* del_dev() leaves the DMBs alone, as a faulty client would */
 	bool keep_dmbs;
+	/* cross-CPU coalescing: the handler only counts, and takes its time */
+	bool slow_handler;
+	atomic_t in_handler;
+	atomic_t overlapping_calls;
+	atomic_t foreign_calls;
+	atomic_t bit_calls[2];
+	int sender_cpu[2];
 };
 
 static struct lo_test_state *lts;
@@ -111,6 +121,31 @@ static void lo_test_del_dev(struct dibs_dev *dibs)
 			lts->release_errors++;
 }
 
+static void lo_test_slow_handler(u16 mask)
+{
+	u64 until;
+	int i;
+
+	if (atomic_inc_return(&lts->in_handler) > 1)
+		atomic_inc(&lts->overlapping_calls);
+	for (i = 0; i < 2; i++) {
+		if (!(mask & BIT(i)))
+			continue;
+		atomic_inc(&lts->bit_calls[i]);
+		/* Sent on one CPU, delivered by the other's handler loop. */
+		if (raw_smp_processor_id() != lts->sender_cpu[i])
+			atomic_inc(&lts->foreign_calls);
+	}
+	/*
+	 * Long enough for the other CPU's signals to arrive meanwhile; the
+	 * handler runs under RCU and must not sleep.
+	 */
+	until = ktime_get_ns() + 20 * NSEC_PER_USEC;
+	while (ktime_get_ns() < until)
+		cpu_relax();
+	atomic_dec(&lts->in_handler);
+}
+
 static void lo_test_handle_irq(struct dibs_dev *dibs, unsigned int idx,
 			       u16 mask)
 {
@@ -120,6 +155,10 @@ static void lo_test_handle_irq(struct dibs_dev *dibs, unsigned int idx,
 
 	if (!lo_test_ours(dibs))
 		return;
+	if (lts->slow_handler) {
+		lo_test_slow_handler(mask);
+		return;
+	}
 	n = atomic_inc_return(&lts->irq_calls) - 1;
 	spin_lock_irqsave(&lts->lock, flags);
 	if (n < LO_TEST_MAX_IRQS) {
@@ -454,6 +493,56 @@ static void dibs_lo_test_tokens_unique_and_random(struct kunit *test)
 					td[j]->dmb.dmb_tok >> DIBS_LO_TOKEN_IDX_BITS);
 		}
 	}
+}
+
+/*
+ * The random part of tokens, over many registrations: every one of its 48
+ * bits is set in about half the tokens, and consecutive tokens are not
+ * related by a constant difference or XOR. A counter, a counter mixed
+ * with a constant, or a generator with stuck bits fails this; the bound,
+ * 6 standard deviations of a fair bit, a good generator fails about once
+ * in 10^7 runs.
+ */
+#define TOKEN_SAMPLES		4096
+#define TOKEN_RANDOM_BITS	(64 - DIBS_LO_TOKEN_IDX_BITS)
+
+static void dibs_lo_test_token_bits_balanced(struct kunit *test)
+{
+	struct dibs_dev *dibs = lo_test_setup(test);
+	unsigned int ones[TOKEN_RANDOM_BITS] = {};
+	u64 prev = 0, delta = 0, xor = 0, r;
+	bool same_delta = true, same_xor = true;
+	struct dibs_dmb dmb;
+	unsigned int i, b, dev;
+	int ret;
+
+	for (i = 0; i < TOKEN_SAMPLES; i++) {
+		dmb = (struct dibs_dmb){ .dmb_len = 1, .rgid = dibs->gid };
+		ret = dibs->ops->register_dmb(dibs, &dmb, &lo_test_client);
+		KUNIT_ASSERT_EQ(test, 0, ret);
+		KUNIT_ASSERT_EQ(test, 0, dibs->ops->unregister_dmb(dibs, &dmb));
+		r = dmb.dmb_tok >> DIBS_LO_TOKEN_IDX_BITS;
+		for (b = 0; b < TOKEN_RANDOM_BITS; b++)
+			ones[b] += (r >> b) & 1;
+		if (i == 1) {
+			delta = r - prev;
+			xor = r ^ prev;
+		} else if (i > 1) {
+			same_delta &= r - prev == delta;
+			same_xor &= (r ^ prev) == xor;
+		}
+		prev = r;
+	}
+	/* sigma = sqrt(4096) / 2 = 32 */
+	for (b = 0; b < TOKEN_RANDOM_BITS; b++) {
+		dev = abs((int)ones[b] - TOKEN_SAMPLES / 2);
+		KUNIT_EXPECT_LE_MSG(test, dev, 6 * 32,
+				    "token bit %u set in %u of %u tokens",
+				    b + DIBS_LO_TOKEN_IDX_BITS, ones[b],
+				    TOKEN_SAMPLES);
+	}
+	KUNIT_EXPECT_FALSE(test, same_delta);
+	KUNIT_EXPECT_FALSE(test, same_xor);
 }
 
 static void dibs_lo_test_register_honours_index(struct kunit *test)
@@ -808,6 +897,94 @@ static void dibs_lo_test_signals_coalesce_while_handled(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, BIT(1), lts->irq_mask[0]);
 	KUNIT_EXPECT_EQ(test, BIT(3) | BIT(5), lts->irq_mask[1]);
 	KUNIT_EXPECT_EQ(test, td->dmb.idx, lts->irq_idx[1]);
+}
+
+/*
+ * Two CPUs signal one DMB at once, each with its own signalling index.
+ * The handler must never run on both at the same time; a signal that
+ * arrives while it runs on the other CPU is coalesced and delivered by
+ * that CPU's handler loop. The test requires such deliveries and fewer
+ * calls than signals, so it shows that this happened, and calls for
+ * every CPU's index.
+ */
+#define COALESCE_SIGNALS	3000
+
+struct coalesce_ctx {
+	struct dibs_dev *dibs;
+	u64 token;
+	atomic_t waiting;
+};
+
+struct coalesce_worker {
+	struct coalesce_ctx *ctx;
+	unsigned int sig_idx;
+	int errors;
+	struct completion done;
+};
+
+static int coalesce_signaller(void *data)
+{
+	struct coalesce_worker *w = data;
+	struct coalesce_ctx *ctx = w->ctx;
+	int i;
+
+	atomic_dec(&ctx->waiting);
+	while (atomic_read(&ctx->waiting))
+		cpu_relax();
+	for (i = 0; i < COALESCE_SIGNALS; i++)
+		if (ctx->dibs->ops->move_data(ctx->dibs, ctx->token, w->sig_idx,
+					      true, 0, NULL, 0))
+			w->errors++;
+	complete(&w->done);
+	return 0;
+}
+
+static void dibs_lo_test_signals_coalesce_across_cpus(struct kunit *test)
+{
+	struct dibs_dev *dibs = lo_test_setup(test);
+	struct lo_test_dmb *td = lo_test_register_ok(test, dibs, 100);
+	struct coalesce_worker w[2] = {};
+	struct coalesce_ctx ctx = { .dibs = dibs, .token = td->dmb.dmb_tok };
+	struct task_struct *task;
+	int cpu[2], i, started = 0;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+	cpu[0] = cpumask_first(cpu_online_mask);
+	cpu[1] = cpumask_next(cpu[0], cpu_online_mask);
+	lts->sender_cpu[0] = cpu[0];
+	lts->sender_cpu[1] = cpu[1];
+	lts->slow_handler = true;
+	atomic_set(&ctx.waiting, 2);
+	for (i = 0; i < 2; i++) {
+		w[i].ctx = &ctx;
+		w[i].sig_idx = i;
+		init_completion(&w[i].done);
+		task = kthread_run_on_cpu(coalesce_signaller, &w[i], cpu[i],
+					  "dibs-lo-sig/%u");
+		if (IS_ERR(task)) {
+			/* Release the one that waits for its partner. */
+			atomic_set(&ctx.waiting, 0);
+			break;
+		}
+		started++;
+	}
+	for (i = 0; i < started; i++)
+		wait_for_completion(&w[i].done);
+	lts->slow_handler = false;
+	KUNIT_ASSERT_EQ(test, 2, started);
+
+	kunit_info(test, "%d signals each: %d and %d calls for each CPU's index, %d delivered by the other CPU\n",
+		   COALESCE_SIGNALS, atomic_read(&lts->bit_calls[0]),
+		   atomic_read(&lts->bit_calls[1]),
+		   atomic_read(&lts->foreign_calls));
+	KUNIT_EXPECT_EQ(test, 0, w[0].errors + w[1].errors);
+	KUNIT_EXPECT_EQ(test, 0, atomic_read(&lts->overlapping_calls));
+	KUNIT_EXPECT_GT(test, atomic_read(&lts->foreign_calls), 0);
+	KUNIT_EXPECT_LT(test, atomic_read(&lts->bit_calls[0]) +
+			atomic_read(&lts->bit_calls[1]), 2 * COALESCE_SIGNALS);
+	for (i = 0; i < 2; i++)
+		KUNIT_EXPECT_GT(test, atomic_read(&lts->bit_calls[i]), 0);
 }
 
 static void dibs_lo_test_no_signal_after_unregister(struct kunit *test)
@@ -1280,6 +1457,7 @@ static struct kunit_case dibs_lo_test_cases[] = {
 	KUNIT_CASE_PARAM(dibs_lo_test_register_gives_zeroed_pages,
 			 dmb_size_gen_params),
 	KUNIT_CASE(dibs_lo_test_tokens_unique_and_random),
+	KUNIT_CASE_SLOW(dibs_lo_test_token_bits_balanced),
 	KUNIT_CASE(dibs_lo_test_register_honours_index),
 	KUNIT_CASE_PARAM(dibs_lo_test_register_rejects_bad_input,
 			 bad_register_gen_params),
@@ -1294,6 +1472,7 @@ static struct kunit_case dibs_lo_test_cases[] = {
 			 bad_move_gen_params),
 	KUNIT_CASE(dibs_lo_test_signal_sets_index_bit),
 	KUNIT_CASE(dibs_lo_test_signals_coalesce_while_handled),
+	KUNIT_CASE_SLOW(dibs_lo_test_signals_coalesce_across_cpus),
 	KUNIT_CASE(dibs_lo_test_no_signal_after_unregister),
 	KUNIT_CASE(dibs_lo_test_no_signal_event),
 	KUNIT_CASE(dibs_lo_test_attach_maps_the_dmb),
