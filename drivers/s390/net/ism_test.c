@@ -14,10 +14,13 @@
 #include <linux/bitmap.h>
 #include <linux/dibs.h>
 #include <linux/dma-mapping.h>
+#include <linux/irq_work.h>
+#include <linux/irqflags.h>
 #include <linux/limits.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/page-flags.h>
+#include <linux/preempt.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
@@ -339,10 +342,41 @@ static int ism_test_move(struct ism_test_side *side, u64 tok, unsigned int idx,
 				       data, size);
 }
 
+/* Run the interrupt handler in hard interrupt context, as the IRQ core does. */
+struct ism_test_irq_work {
+	struct irq_work work;
+	struct ism_dev *ism;
+	irqreturn_t ret;
+	bool in_hardirq;
+};
+
+static void ism_test_irq_fn(struct irq_work *work)
+{
+	struct ism_test_irq_work *w = container_of(work, struct ism_test_irq_work,
+						   work);
+
+	/*
+	 * The driver requests its interrupt without IRQF_NO_THREAD, so the
+	 * IRQ core tells lockdep that the handler could be threaded (as it
+	 * is with forced threading), which lets handlers take spinlock_t.
+	 */
+	lockdep_hardirq_threaded();
+	w->in_hardirq = in_hardirq();
+	w->ret = ism_irq_handler(0, w->ism);
+}
+
 static void ism_test_irq(struct ism_test_side *side)
 {
-	KUNIT_EXPECT_EQ(ism_test_ctx->test, ism_irq_handler(0, side->ism),
-			IRQ_HANDLED);
+	struct ism_test_irq_work w = {
+		.work = IRQ_WORK_INIT_HARD(ism_test_irq_fn),
+		.ism = side->ism,
+		.ret = IRQ_NONE,
+	};
+
+	irq_work_queue(&w.work);
+	irq_work_sync(&w.work);
+	KUNIT_EXPECT_TRUE(ism_test_ctx->test, w.in_hardirq);
+	KUNIT_EXPECT_EQ(ism_test_ctx->test, w.ret, IRQ_HANDLED);
 }
 
 static bool ism_test_all_zero(const void *p, size_t len)
