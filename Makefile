@@ -8,6 +8,7 @@
 #   make run        boot the stock Debian kernel, load the modules, ping-pong
 #   make check      every test and gate; ends with "N passed, N failed"
 #   make bench      benchmarks of the loopback data path (bench/)
+#   make stress     the race and stress suites, longer, under KCSAN
 #   make clean      remove build products from the checkout
 #
 # KDIR defaults to the running kernel's build directory if it exists, else
@@ -22,7 +23,7 @@ KDIR ?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),/usr/src/linux
 OOT_CONFIG := CONFIG_DIBS=m CONFIG_DIBS_LO=m CONFIG_SAMPLE_DIBS=m \
 	CONFIG_SAMPLE_DIBS_BENCH=m
 
-.PHONY: all modules deps kunit check bench clean run
+.PHONY: all modules deps kunit check bench stress clean run
 
 all: modules
 
@@ -40,6 +41,9 @@ check: deps
 
 bench: deps
 	harness/bench.sh
+
+stress: deps
+	harness/kunit.sh kcsan
 
 run: deps
 	harness/vm.sh -t 600 harness/run-guest.sh

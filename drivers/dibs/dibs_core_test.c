@@ -26,6 +26,14 @@
 #define TEST_CLIENT_DMBS	4
 #define LOG_SIZE		64
 #define RACE_ROUNDS		100
+
+/*
+ * The race cases run this many times longer (harness/kunit.sh kcsan,
+ * "make stress", sets it on the kernel command line).
+ */
+static unsigned int stress_factor = 1;
+module_param(stress_factor, uint, 0444);
+MODULE_PARM_DESC(stress_factor, "run the race cases this many times longer");
 #define RACE_THREADS		2
 
 /* ---- the fake device driver ---- */
@@ -1187,7 +1195,7 @@ static void dibs_test_race_dispatch_vs_client_unregister(struct kunit *test)
 	ctx.target = fake_dev_add(test, "fake0", 1);
 	race_start(test, &ctx, threads);
 
-	for (round = 0; round < RACE_ROUNDS; round++) {
+	for (round = 0; round < RACE_ROUNDS * stress_factor; round++) {
 		if (tc_register(test, tc) ||
 		    tc_register_dmb(test, tc, ctx.target, ctx.idx))
 			break;
@@ -1198,8 +1206,9 @@ static void dibs_test_race_dispatch_vs_client_unregister(struct kunit *test)
 	}
 	race_stop(threads);
 
-	KUNIT_EXPECT_EQ(test, RACE_ROUNDS, round);
-	KUNIT_EXPECT_EQ(test, RACE_ROUNDS, atomic_read(&tc->del_calls));
+	KUNIT_EXPECT_EQ(test, RACE_ROUNDS * stress_factor, round);
+	KUNIT_EXPECT_EQ(test, RACE_ROUNDS * stress_factor,
+			atomic_read(&tc->del_calls));
 	KUNIT_EXPECT_EQ(test, 0, atomic_read(&tc->late_calls));
 	KUNIT_EXPECT_GT(test, atomic_read(&tc->irq_calls), 0);
 	KUNIT_EXPECT_GT(test, atomic_read(&tc->event_calls), 0);
@@ -1222,7 +1231,7 @@ static void dibs_test_race_dispatch_vs_dev_del(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, 0, tc_register(test, tc));
 	race_start(test, &ctx, threads);
 
-	for (round = 0; round < RACE_ROUNDS; round++) {
+	for (round = 0; round < RACE_ROUNDS * stress_factor; round++) {
 		dibs = dibs_dev_alloc();
 		if (!dibs)
 			break;
@@ -1249,8 +1258,9 @@ static void dibs_test_race_dispatch_vs_dev_del(struct kunit *test)
 	}
 	race_stop(threads);
 
-	KUNIT_EXPECT_EQ(test, RACE_ROUNDS, round);
-	KUNIT_EXPECT_EQ(test, RACE_ROUNDS, atomic_read(&tc->del_calls));
+	KUNIT_EXPECT_EQ(test, RACE_ROUNDS * stress_factor, round);
+	KUNIT_EXPECT_EQ(test, RACE_ROUNDS * stress_factor,
+			atomic_read(&tc->del_calls));
 	KUNIT_EXPECT_EQ(test, 0, atomic_read(&tc->late_calls));
 	KUNIT_EXPECT_GT(test, atomic_read(&tc->irq_calls), 0);
 	KUNIT_EXPECT_GT(test, atomic_read(&tc->event_calls), 0);

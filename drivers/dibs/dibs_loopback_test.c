@@ -29,6 +29,14 @@
  */
 MODULE_INFO(import_ns, "EXPORTED_FOR_KUNIT_TESTING");
 
+/*
+ * The stress cases run this many times longer (harness/kunit.sh kcsan,
+ * "make stress", sets it on the kernel command line).
+ */
+static unsigned int stress_factor = 1;
+module_param(stress_factor, uint, 0444);
+MODULE_PARM_DESC(stress_factor, "run the stress cases this many times longer");
+
 #define LO_TEST_DMBS		64
 #define LO_TEST_MAX_IRQS	8
 #define STRESS_SLOTS		4
@@ -931,7 +939,7 @@ static int coalesce_signaller(void *data)
 	atomic_dec(&ctx->waiting);
 	while (atomic_read(&ctx->waiting))
 		cpu_relax();
-	for (i = 0; i < COALESCE_SIGNALS; i++)
+	for (i = 0; i < COALESCE_SIGNALS * stress_factor; i++)
 		if (ctx->dibs->ops->move_data(ctx->dibs, ctx->token, w->sig_idx,
 					      true, 0, NULL, 0))
 			w->errors++;
@@ -974,15 +982,17 @@ static void dibs_lo_test_signals_coalesce_across_cpus(struct kunit *test)
 	lts->slow_handler = false;
 	KUNIT_ASSERT_EQ(test, 2, started);
 
-	kunit_info(test, "%d signals each: %d and %d calls for each CPU's index, %d delivered by the other CPU\n",
-		   COALESCE_SIGNALS, atomic_read(&lts->bit_calls[0]),
+	kunit_info(test, "%u signals each: %d and %d calls for each CPU's index, %d delivered by the other CPU\n",
+		   COALESCE_SIGNALS * stress_factor,
+		   atomic_read(&lts->bit_calls[0]),
 		   atomic_read(&lts->bit_calls[1]),
 		   atomic_read(&lts->foreign_calls));
 	KUNIT_EXPECT_EQ(test, 0, w[0].errors + w[1].errors);
 	KUNIT_EXPECT_EQ(test, 0, atomic_read(&lts->overlapping_calls));
 	KUNIT_EXPECT_GT(test, atomic_read(&lts->foreign_calls), 0);
 	KUNIT_EXPECT_LT(test, atomic_read(&lts->bit_calls[0]) +
-			atomic_read(&lts->bit_calls[1]), 2 * COALESCE_SIGNALS);
+			atomic_read(&lts->bit_calls[1]),
+			2 * COALESCE_SIGNALS * stress_factor);
 	for (i = 0; i < 2; i++)
 		KUNIT_EXPECT_GT(test, atomic_read(&lts->bit_calls[i]), 0);
 }
@@ -1291,7 +1301,7 @@ static void dibs_lo_test_stress_move_attach_unregister(struct kunit *test)
 		attacher = NULL;
 
 	/* Unregister and re-register the DMBs under the other threads. */
-	for (round = 0; round < STRESS_ROUNDS; round++) {
+	for (round = 0; round < STRESS_ROUNDS * stress_factor; round++) {
 		i = round % STRESS_SLOTS;
 		ret = dibs->ops->unregister_dmb(dibs, &dmbs[i]);
 		if (!ret) {
@@ -1315,7 +1325,7 @@ static void dibs_lo_test_stress_move_attach_unregister(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, 0, dibs->ops->unregister_dmb(dibs, &dmbs[i]));
 	KUNIT_EXPECT_EQ(test, 0, lo_test_in_use(dibs));
 	KUNIT_EXPECT_NOT_NULL(test, attacher);
-	KUNIT_EXPECT_EQ(test, STRESS_ROUNDS, round);
+	KUNIT_EXPECT_EQ(test, STRESS_ROUNDS * stress_factor, round);
 	KUNIT_EXPECT_GT(test, atomic_read(&ctx->moves), 0);
 	KUNIT_EXPECT_GT(test, atomic_read(&ctx->attaches), 0);
 	kunit_info(test, "%d re-registrations under %d moves (%d to stale tokens) and %d attach/detach\n",
@@ -1416,8 +1426,9 @@ static void dibs_lo_test_no_stale_signal_to_next_owner(struct kunit *test)
 
 	mover = kthread_run(stale_mover, ctx, "dibs-lo-stale");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(mover));
-	end = jiffies + 2 * HZ;
-	for (cycles = 0; cycles < 2000 && time_before(jiffies, end); cycles++) {
+	end = jiffies + 2 * HZ * stress_factor;
+	for (cycles = 0; cycles < 2000 * stress_factor &&
+	     time_before(jiffies, end); cycles++) {
 		if (lo_test_register(test, dibs, STALE_LEN, 0, &cur)) {
 			KUNIT_FAIL(test, "registering: cycle %lu", cycles);
 			break;
