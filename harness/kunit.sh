@@ -26,27 +26,21 @@ arch=${1:-x86_64}
 # How much longer the race and stress cases run under KCSAN.
 STRESS_FACTOR=${DIBS_STRESS_FACTOR:-10}
 case $arch in
-x86_64)
+x86_64|kcsan)
 	args=(--arch=x86_64 --qemu_args='-smp 2'
 	      --kunitconfig=drivers/dibs
 	      --kunitconfig=drivers/s390/net
-	      --kunitconfig="$REPO/harness/ism-x86_64.config"
-	      --kunitconfig="$REPO/harness/smc.config"
-	      --kunitconfig="$REPO/harness/debug.config")
-	cc= qemu_arch=x86_64 kernel=arch/x86/boot/bzImage
-	qemu_args=(-bios qboot.rom)
-	tree=7 KSRC=$KSRC7 BUILD=$BUILD7
-	;;
-kcsan)
-	# "make stress": the same suites for longer (stress_factor) under
-	# KCSAN instead of KASAN, without SMC-D.
-	args=(--arch=x86_64 --qemu_args='-smp 2'
-	      --kunitconfig=drivers/dibs
-	      --kunitconfig=drivers/s390/net
-	      --kunitconfig="$REPO/harness/ism-x86_64.config"
-	      --kunitconfig="$REPO/harness/kcsan.config"
-	      --kernel_args="dibs_core_test.stress_factor=$STRESS_FACTOR"
-	      --kernel_args="dibs_loopback_test.stress_factor=$STRESS_FACTOR")
+	      --kunitconfig="$REPO/harness/ism-x86_64.config")
+	if [ "$arch" = kcsan ]; then
+		# "make stress": the same suites for longer (stress_factor)
+		# under KCSAN instead of KASAN, without SMC-D.
+		args+=(--kunitconfig="$REPO/harness/kcsan.config"
+		       --kernel_args="dibs_core_test.stress_factor=$STRESS_FACTOR"
+		       --kernel_args="dibs_loopback_test.stress_factor=$STRESS_FACTOR")
+	else
+		args+=(--kunitconfig="$REPO/harness/smc.config"
+		       --kunitconfig="$REPO/harness/debug.config")
+	fi
 	cc= qemu_arch=x86_64 kernel=arch/x86/boot/bzImage
 	qemu_args=(-bios qboot.rom)
 	tree=7 KSRC=$KSRC7 BUILD=$BUILD7
@@ -142,7 +136,8 @@ if [ "$arch" = kcsan ]; then
 	our_code='(in |/ )(dibs|ism|lo_test|stale|coalesce|race|stress|bench|sample)_'
 	reports=$(grep -c '^BUG: KCSAN:' "$build_dir/test.log")
 	ours=$(grep '^BUG: KCSAN:' "$build_dir/test.log" | grep -c -E "$our_code")
-	log "KCSAN: $reports data-race reports, $ours with an access in our code (stress factor $STRESS_FACTOR)"
+	log "KCSAN: $reports data-race reports, $ours with an access in our code" \
+	    "(stress factor $STRESS_FACTOR)"
 	grep '^BUG: KCSAN:' "$build_dir/test.log" | sort | uniq -c >&2
 	if [ "$ours" -gt 0 ]; then
 		result FAIL "kunit-$arch:no-data-race-in-our-code"
