@@ -26,6 +26,7 @@
 #define TEST_CLIENT_DMBS	4
 #define LOG_SIZE		64
 #define RACE_ROUNDS		100
+#define RACE_THREADS		2
 
 /*
  * The race cases run this many times longer (harness/kunit.sh kcsan,
@@ -34,7 +35,6 @@
 static unsigned int stress_factor = 1;
 module_param(stress_factor, uint, 0444);
 MODULE_PARM_DESC(stress_factor, "run the race cases this many times longer");
-#define RACE_THREADS		2
 
 /* ---- the fake device driver ---- */
 

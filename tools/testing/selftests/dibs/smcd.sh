@@ -105,16 +105,13 @@ unload_smc_then_device() {
 LGR_FREE_WAIT=630
 
 idle_link_group_freed() {
-	local pid rc lgrs i
+	local pid rc lgrs
 
 	smcd_test -n "$SMALL" || return 1
 	smcd_test -n "$SMALL" -w $((LGR_FREE_WAIT + 30)) \
 		> /tmp/smcd-idle.log 2>&1 &
 	pid=$!
-	for i in $(seq 60); do
-		grep -q waiting /tmp/smcd-idle.log && break
-		sleep 1
-	done
+	wait_for grep -q waiting /tmp/smcd-idle.log
 	lgrs=$("$SMCD_TEST" -l)
 	ktap_print_msg "link groups with the second connection open:" $lgrs
 	if [ "$(echo "$lgrs" | wc -l)" -ne 2 ] ||
