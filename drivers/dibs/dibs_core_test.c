@@ -19,6 +19,7 @@
 #include <linux/spinlock.h>
 
 #include "dibs_core.h"
+#include "dibs_fault_test.h"
 
 #define FAKE_MAX_DMBS		16
 #define FAKE_FABRIC_ID		0x1234
@@ -1305,7 +1306,198 @@ static struct kunit_suite dibs_core_test_suite = {
 	.test_cases = dibs_core_test_cases,
 };
 
-kunit_test_suite(dibs_core_test_suite);
+/* ---- allocation failure at every point (see dibs_fault_test.h) ---- */
+
+struct core_fault_ctx {
+	struct dibs_dev_ops ops;
+	struct dibs_dev *dibs;
+	struct test_client *tc;
+};
+
+static int core_fault_init(struct kunit *test)
+{
+	struct core_fault_ctx *ctx;
+
+	dibs_test_init(test);
+	dibs_fault_require(test);
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	fake_build_ops(&ctx->ops, OPS_MANDATORY);
+	ctx->tc = &test_clients[0];
+	test->priv = ctx;
+	return 0;
+}
+
+static void core_fault_put(struct kunit *test, void *data)
+{
+	struct core_fault_ctx *ctx = data;
+
+	put_device(&ctx->dibs->dev);
+	ctx->dibs = NULL;
+}
+
+static int core_fault_dev_alloc(void *data)
+{
+	struct core_fault_ctx *ctx = data;
+
+	ctx->dibs = dibs_dev_alloc();
+	return ctx->dibs ? 0 : -ENOMEM;
+}
+
+static void core_fault_dev_alloc_failed(struct kunit *test, void *data)
+{
+	struct core_fault_ctx *ctx = data;
+
+	KUNIT_EXPECT_NULL(test, ctx->dibs);
+}
+
+static void dibs_fault_dev_alloc(struct kunit *test)
+{
+	static const struct dibs_fault_op op = {
+		.name = "dibs_dev_alloc()",
+		.run = core_fault_dev_alloc,
+		.failed = core_fault_dev_alloc_failed,
+		.undo = core_fault_put,
+	};
+
+	struct dibs_fault_count count;
+
+	KUNIT_ASSERT_TRUE(test, dibs_fault_sweep(test, &op, test->priv,
+						 &count));
+	/* The device with the core's state (and a new slab for it, maybe). */
+	KUNIT_EXPECT_GE(test, count.failing, 1);
+}
+
+/* A device ready for dibs_dev_add(), allocated with no failure armed. */
+static void core_fault_dev_prepare(struct kunit *test, void *data)
+{
+	struct core_fault_ctx *ctx = data;
+	struct dibs_dev *dibs;
+	int ret;
+
+	dibs = dibs_dev_alloc();
+	KUNIT_ASSERT_NOT_NULL(test, dibs);
+	dibs->ops = &ctx->ops;
+	dibs->drv_priv = (void *)fake_drv_marker;
+	memset(&dibs->gid, 0x5a, sizeof(dibs->gid));
+	ctx->dibs = dibs;
+	ret = dev_set_name(&dibs->dev, "dibs-fault-test");
+	if (ret)
+		core_fault_put(test, ctx);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+}
+
+static int core_fault_dev_add(void *data)
+{
+	struct core_fault_ctx *ctx = data;
+
+	return dibs_dev_add(ctx->dibs);
+}
+
+static void core_fault_dev_add_failed(struct kunit *test, void *data)
+{
+	struct core_fault_ctx *ctx = data;
+	struct dibs_core_dev *core = container_of(ctx->dibs,
+						  struct dibs_core_dev, dibs);
+
+	KUNIT_EXPECT_FALSE(test, device_is_registered(&ctx->dibs->dev));
+	KUNIT_EXPECT_EQ(test, core->state, DIBS_DEV_ALLOCATED);
+	KUNIT_EXPECT_NULL(test, ctx->dibs->dmb_clientid_arr);
+	KUNIT_EXPECT_NULL(test, ctx->dibs->subs[ctx->tc->client.id]);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->tc->add_calls), 0);
+	core_fault_put(test, ctx);
+}
+
+static void core_fault_dev_add_undo(struct kunit *test, void *data)
+{
+	struct core_fault_ctx *ctx = data;
+
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->tc->add_calls), 1);
+	dibs_dev_del(ctx->dibs);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->tc->del_calls), 1);
+	atomic_set(&ctx->tc->add_calls, 0);
+	atomic_set(&ctx->tc->del_calls, 0);
+	core_fault_put(test, ctx);
+}
+
+static void dibs_fault_dev_add(struct kunit *test)
+{
+	static const struct dibs_fault_op op = {
+		.name = "dibs_dev_add()",
+		.prepare = core_fault_dev_prepare,
+		.run = core_fault_dev_add,
+		.failed = core_fault_dev_add_failed,
+		.undo = core_fault_dev_add_undo,
+	};
+	struct core_fault_ctx *ctx = test->priv;
+	struct dibs_fault_count count;
+
+	KUNIT_ASSERT_EQ(test, tc_register(test, ctx->tc), 0);
+	KUNIT_ASSERT_TRUE(test, dibs_fault_sweep(test, &op, ctx, &count));
+	/* The owner table, and at least one for the device in sysfs. */
+	KUNIT_EXPECT_GE(test, count.failing, 2);
+}
+
+static int core_fault_register_client(void *data)
+{
+	struct core_fault_ctx *ctx = data;
+
+	return dibs_register_client(&ctx->tc->client);
+}
+
+static void core_fault_register_client_failed(struct kunit *test, void *data)
+{
+	struct core_fault_ctx *ctx = data;
+
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->tc->add_calls), 0);
+	KUNIT_EXPECT_EQ(test, dibs_unregister_client(&ctx->tc->client),
+			-ENOENT);
+}
+
+static void core_fault_register_client_undo(struct kunit *test, void *data)
+{
+	struct core_fault_ctx *ctx = data;
+
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->tc->add_calls), 1);
+	KUNIT_EXPECT_EQ(test, dibs_unregister_client(&ctx->tc->client), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->tc->del_calls), 1);
+	atomic_set(&ctx->tc->add_calls, 0);
+	atomic_set(&ctx->tc->del_calls, 0);
+}
+
+static void dibs_fault_register_client(struct kunit *test)
+{
+	static const struct dibs_fault_op op = {
+		.name = "dibs_register_client()",
+		.run = core_fault_register_client,
+		.failed = core_fault_register_client_failed,
+		.undo = core_fault_register_client_undo,
+	};
+
+	struct dibs_fault_count count;
+
+	fake_dev_add(test, "dibs-fault-dev", 0x61);
+	KUNIT_ASSERT_TRUE(test, dibs_fault_sweep(test, &op, test->priv,
+						 &count));
+	/* Registration, add_dev() replay included, allocates nothing. */
+	KUNIT_EXPECT_EQ(test, count.points, 0);
+}
+
+static struct kunit_case dibs_core_fault_cases[] = {
+	KUNIT_CASE(dibs_fault_dev_alloc),
+	KUNIT_CASE(dibs_fault_dev_add),
+	KUNIT_CASE(dibs_fault_register_client),
+	{}
+};
+
+static struct kunit_suite dibs_core_fault_suite = {
+	.name = "dibs_core_fault",
+	.suite_init = dibs_fault_suite_init,
+	.init = core_fault_init,
+	.test_cases = dibs_core_fault_cases,
+};
+
+kunit_test_suites(&dibs_core_test_suite, &dibs_core_fault_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the DIBS core");
 MODULE_LICENSE("GPL");
