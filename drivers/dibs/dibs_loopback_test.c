@@ -21,6 +21,7 @@
 #include <linux/spinlock.h>
 #include <linux/string.h>
 
+#include "dibs_fault_test.h"
 #include "dibs_loopback.h"
 
 /*
@@ -1504,7 +1505,148 @@ static struct kunit_suite dibs_lo_test_suite = {
 	.test_cases = dibs_lo_test_cases,
 };
 
-kunit_test_suite(dibs_lo_test_suite);
+/* ---- allocation failure at every point (see dibs_fault_test.h) ---- */
+
+#define LO_FAULT_NAME	"lofault"
+
+struct lo_fault_ctx {
+	struct dibs_dev *dibs;
+	struct lo_test_dmb *td;
+	struct dibs_lo_dev *ldev;
+	u32 len;
+	struct kunit *test;
+};
+
+static int lo_fault_init(struct kunit *test)
+{
+	struct lo_fault_ctx *ctx;
+	int ret;
+
+	ret = lo_test_init(test);
+	if (ret)
+		return ret;
+	dibs_fault_require(test);
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	ctx->test = test;
+	test->priv = ctx;
+	return 0;
+}
+
+static int lo_fault_dev_create(void *data)
+{
+	struct lo_fault_ctx *ctx = data;
+
+	ctx->ldev = dibs_lo_dev_create(LO_FAULT_NAME, true);
+	return PTR_ERR_OR_ZERO(ctx->ldev);
+}
+
+/*
+ * A failed creation leaves no device behind: none of the name, and the
+ * next try, which adds a device of the same name to sysfs, works.
+ */
+static void lo_fault_dev_create_failed(struct kunit *test, void *data)
+{
+	KUNIT_EXPECT_EQ(test, dibs_lo_dev_destroy(LO_FAULT_NAME), -ENODEV);
+}
+
+static void lo_fault_dev_create_undo(struct kunit *test, void *data)
+{
+	struct lo_fault_ctx *ctx = data;
+
+	KUNIT_EXPECT_PTR_EQ(test, dibs_lo_dev_dibs(ctx->ldev)->drv_priv,
+			    (void *)ctx->ldev);
+	KUNIT_EXPECT_EQ(test, dibs_lo_dev_destroy(LO_FAULT_NAME), 0);
+}
+
+static void dibs_lo_fault_dev_create(struct kunit *test)
+{
+	static const struct dibs_fault_op op = {
+		.name = "dibs_lo_dev_create()",
+		.run = lo_fault_dev_create,
+		.failed = lo_fault_dev_create_failed,
+		.undo = lo_fault_dev_create_undo,
+	};
+
+	struct dibs_fault_count count;
+
+	lo_test_register_client(test);
+	KUNIT_ASSERT_TRUE(test, dibs_fault_sweep(test, &op, test->priv,
+						 &count));
+	/*
+	 * The device, its index tables, the core's device and its name, the
+	 * owner table, and more for sysfs.
+	 */
+	KUNIT_EXPECT_GE(test, count.failing, 7);
+}
+
+static int lo_fault_register(void *data)
+{
+	struct lo_fault_ctx *ctx = data;
+
+	return lo_test_register(ctx->test, ctx->dibs, ctx->len, 0, &ctx->td);
+}
+
+static void lo_fault_register_failed(struct kunit *test, void *data)
+{
+	struct lo_fault_ctx *ctx = data;
+
+	KUNIT_EXPECT_FALSE(test, ctx->td->registered);
+	KUNIT_EXPECT_EQ(test, lo_test_in_use(ctx->dibs), 0);
+	KUNIT_EXPECT_EQ(test, dibs_fault_owned(ctx->dibs, DIBS_LO_MAX_DMBS), 0);
+}
+
+static void lo_fault_register_undo(struct kunit *test, void *data)
+{
+	struct lo_fault_ctx *ctx = data;
+
+	KUNIT_EXPECT_EQ(test, lo_test_in_use(ctx->dibs), 1);
+	KUNIT_EXPECT_EQ(test, dibs_fault_owned(ctx->dibs, DIBS_LO_MAX_DMBS), 1);
+	KUNIT_EXPECT_TRUE(test, mem_is(ctx->td->dmb.cpu_addr, 0, ctx->len));
+	KUNIT_EXPECT_EQ(test, lo_test_release(ctx->td), 0);
+}
+
+static const u32 lo_fault_lens[] = { 100, SZ_64K, SZ_1M };
+
+static void lo_fault_len_desc(const u32 *len, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%u bytes", *len);
+}
+
+KUNIT_ARRAY_PARAM(lo_fault_len, lo_fault_lens, lo_fault_len_desc);
+
+static void dibs_lo_fault_register_dmb(struct kunit *test)
+{
+	static const struct dibs_fault_op op = {
+		.name = "register_dmb()",
+		.run = lo_fault_register,
+		.failed = lo_fault_register_failed,
+		.undo = lo_fault_register_undo,
+	};
+	struct lo_fault_ctx *ctx = test->priv;
+	struct dibs_fault_count count;
+
+	ctx->len = *(const u32 *)test->param_value;
+	ctx->dibs = lo_test_setup(test);
+	KUNIT_ASSERT_TRUE(test, dibs_fault_sweep(test, &op, ctx, &count));
+	/* The descriptor (and a new slab for it, maybe) and the memory. */
+	KUNIT_EXPECT_GE(test, count.failing, 2);
+}
+
+static struct kunit_case dibs_lo_fault_cases[] = {
+	KUNIT_CASE(dibs_lo_fault_dev_create),
+	KUNIT_CASE_PARAM(dibs_lo_fault_register_dmb, lo_fault_len_gen_params),
+	{}
+};
+
+static struct kunit_suite dibs_lo_fault_suite = {
+	.name = "dibs_loopback_fault",
+	.suite_init = dibs_fault_suite_init,
+	.init = lo_fault_init,
+	.test_cases = dibs_lo_fault_cases,
+};
+
+kunit_test_suites(&dibs_lo_test_suite, &dibs_lo_fault_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the DIBS loopback device");
 MODULE_LICENSE("GPL");
