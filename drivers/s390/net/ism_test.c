@@ -26,6 +26,7 @@
 #include <linux/string.h>
 #include <linux/unaligned.h>
 
+#include "dibs_fault_test.h"
 #include "ism.h"
 #include "ism_model.h"
 
@@ -1714,7 +1715,143 @@ static struct kunit_suite ism_test_suite = {
 	.test_cases = ism_test_cases,
 };
 
-kunit_test_suite(ism_test_suite);
+/* ---- allocation failure at every point (see dibs_fault_test.h) ---- */
+
+static int ism_fault_init(struct kunit *test)
+{
+	int ret = ism_test_init(test);
+
+	if (!ret)
+		dibs_fault_require(test);
+	return ret;
+}
+
+/* What the PCI probe does, on function a: create and start. */
+static int ism_fault_probe(void *data)
+{
+	struct ism_test_ctx *ctx = data;
+	struct ism_dev *ism;
+
+	ism = ism_dev_create(ctx->a.dev, ism_model_transport(ctx->a.fn));
+	if (IS_ERR(ism))
+		return PTR_ERR(ism);
+	ctx->a.ism = ism;
+	return ism_dev_start(ism);
+}
+
+static void ism_fault_probe_failed(struct kunit *test, void *data)
+{
+	struct ism_test_ctx *ctx = data;
+	dma_addr_t addr;
+
+	KUNIT_EXPECT_FALSE(test, ism_model_sba_registered(ctx->a.fn, &addr));
+	KUNIT_EXPECT_FALSE(test, ism_model_ieq_registered(ctx->a.fn, &addr));
+	KUNIT_EXPECT_EQ(test, ctx->nr_added, 0);
+	if (ctx->a.ism)
+		ism_dev_destroy(ctx->a.ism);
+	ctx->a.ism = NULL;
+}
+
+static void ism_fault_probe_undo(struct kunit *test, void *data)
+{
+	struct ism_test_ctx *ctx = data;
+	dma_addr_t addr;
+
+	KUNIT_EXPECT_EQ(test, ctx->nr_added, 1);
+	ism_dev_stop(ctx->a.ism);
+	ism_dev_destroy(ctx->a.ism);
+	ctx->a.ism = NULL;
+	KUNIT_EXPECT_EQ(test, ctx->nr_deleted, 1);
+	KUNIT_EXPECT_FALSE(test, ism_model_sba_registered(ctx->a.fn, &addr));
+	ctx->nr_added = 0;
+	ctx->nr_deleted = 0;
+}
+
+static void ism_fault_probe_sweep(struct kunit *test)
+{
+	static const struct dibs_fault_op op = {
+		.name = "ism_dev_create() and ism_dev_start()",
+		.run = ism_fault_probe,
+		.failed = ism_fault_probe_failed,
+		.undo = ism_fault_probe_undo,
+	};
+	struct ism_test_ctx *ctx = test->priv;
+	struct dibs_fault_count count;
+
+	/* The fixture's driver of function a makes way for the sweep's. */
+	kunit_release_action(test, ism_test_dev_destroy, ctx->a.ism);
+	ctx->a.ism = NULL;
+	KUNIT_ASSERT_TRUE(test, dibs_fault_sweep(test, &op, ctx, &count));
+	/*
+	 * The driver's state, its DMB table, the two areas, the DIBS device,
+	 * its name and owner table, and more for sysfs.
+	 */
+	KUNIT_EXPECT_GE(test, count.failing, 7);
+}
+
+static int ism_fault_register(void *data)
+{
+	struct ism_test_ctx *ctx = data;
+	struct dibs_dmb *dmb;
+
+	return ism_test_reg(ctx->test, &ctx->a, SZ_64K, GID_B, 0, &dmb);
+}
+
+static void ism_fault_register_failed(struct kunit *test, void *data)
+{
+	struct ism_test_ctx *ctx = data;
+	struct ism_test_reg *reg = &ctx->regs[ctx->nr_regs - 1];
+
+	KUNIT_EXPECT_NULL(test, reg->dibs);
+	KUNIT_EXPECT_EQ(test, ism_model_nr_dmbs(ctx->a.fn), 0);
+	KUNIT_EXPECT_EQ(test, dibs_fault_owned(dibs_of(&ctx->a),
+					       ops_of(&ctx->a)->max_dmbs()), 0);
+}
+
+static void ism_fault_register_undo(struct kunit *test, void *data)
+{
+	struct ism_test_ctx *ctx = data;
+	struct ism_test_reg *reg = &ctx->regs[ctx->nr_regs - 1];
+
+	KUNIT_EXPECT_EQ(test, ism_model_nr_dmbs(ctx->a.fn), 1);
+	KUNIT_EXPECT_EQ(test, dibs_fault_owned(dibs_of(&ctx->a),
+					       ops_of(&ctx->a)->max_dmbs()), 1);
+	KUNIT_EXPECT_EQ(test, reg->dmb.idx, ISM_DMB_BIT_OFFSET);
+	KUNIT_EXPECT_EQ(test, ism_test_unreg(&ctx->a, &reg->dmb), 0);
+}
+
+static void ism_fault_register_dmb(struct kunit *test)
+{
+	static const struct dibs_fault_op op = {
+		.name = "register_dmb()",
+		.run = ism_fault_register,
+		.failed = ism_fault_register_failed,
+		.undo = ism_fault_register_undo,
+	};
+	struct ism_test_ctx *ctx = test->priv;
+	struct dibs_fault_count count;
+
+	ism_test_start(test, &ctx->a);
+	KUNIT_ASSERT_TRUE(test, dibs_fault_sweep(test, &op, ctx, &count));
+	/* The memory, 16 pages. */
+	KUNIT_EXPECT_GE(test, count.failing, 1);
+	KUNIT_EXPECT_EQ(test, ism_model_nr_dmbs(ctx->a.fn), 0);
+}
+
+static struct kunit_case ism_fault_cases[] = {
+	KUNIT_CASE(ism_fault_probe_sweep),
+	KUNIT_CASE(ism_fault_register_dmb),
+	{}
+};
+
+static struct kunit_suite ism_fault_suite = {
+	.name = "ism_fault",
+	.suite_init = dibs_fault_suite_init,
+	.init = ism_fault_init,
+	.test_cases = ism_fault_cases,
+};
+
+kunit_test_suites(&ism_test_suite, &ism_fault_suite);
 
 MODULE_DESCRIPTION("KUnit tests of the ISM driver, against a model of ISM");
 MODULE_LICENSE("GPL");
