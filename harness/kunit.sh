@@ -14,7 +14,11 @@
 # on its own line ("PASS kunit-x86_64:suite.case"), and the console log is
 # scanned for splats: one fails the run even if every case passed. A
 # second boot of the same kernel asks kmemleak for a scan after the suites
-# ("no-leak"). kcsan ("make stress") builds the x86_64 suites, without
+# ("no-leak"); on x86_64 it first injects allocation failures
+# (harness/fault.config): it runs the *_fault suites, each allocating
+# operation with its n-th allocation failing for n = 1, 2, ..., and the
+# same sweep over the sample client's start and a benchmark run
+# ("kunit-x86_64-fault:"). kcsan ("make stress") builds the x86_64 suites, without
 # SMC-D, under KCSAN instead of the KASAN-based debug options, runs the
 # race and stress cases DIBS_STRESS_FACTOR (default 10) times longer, and
 # lists every data-race report. On x86_64 a third boot runs the SMC-D selftest
@@ -39,7 +43,8 @@ x86_64|kcsan)
 		       --kernel_args="dibs_loopback_test.stress_factor=$STRESS_FACTOR")
 	else
 		args+=(--kunitconfig="$REPO/harness/smc.config"
-		       --kunitconfig="$REPO/harness/debug.config")
+		       --kunitconfig="$REPO/harness/debug.config"
+		       --kunitconfig="$REPO/harness/fault.config")
 	fi
 	cc= qemu_arch=x86_64 kernel=arch/x86/boot/bzImage
 	qemu_args=(-bios qboot.rom)
@@ -104,19 +109,37 @@ if [ ! -s "$json" ] || [ ! -s "$build_dir/test.log" ]; then
 	exit 1
 fi
 
-python3 - "$json" "$arch" <<'PY' | while read -r status name; do result "$status" "$name"; done
+# One result line per test case of a kunit.py JSON file; false if a case
+# failed, or with "noskip" skipped.
+report_json() { # json prefix [noskip]
+	python3 - "$@" <<'PY' | while read -r status name; do result "$status" "$name"; done
 import json, sys
 
+ok = {"PASS": "PASS"} if sys.argv[3:] == ["noskip"] else \
+     {"PASS": "PASS", "SKIP": "SKIP"}
+bad = 0
+
 def walk(group, prefix):
+    global bad
+    if "SKIP" not in ok and not group.get("test_cases") and \
+       not group.get("sub_groups"):
+        # A suite skipped as a whole (its suite_init) has no cases.
+        bad += 1
+        print("FAIL", prefix + group["name"])
     for case in group.get("test_cases", []):
-        status = {"PASS": "PASS", "SKIP": "SKIP"}.get(case["status"], "FAIL")
+        status = ok.get(case["status"], "FAIL")
+        bad += status == "FAIL"
         print(status, prefix + group["name"] + "." + case["name"])
     for sub in group.get("sub_groups", []):
         walk(sub, prefix if group["name"] == "KUnit Test Group"
              else prefix + group["name"] + ".")
 
-walk(json.load(open(sys.argv[1])), "kunit-" + sys.argv[2] + ":")
+walk(json.load(open(sys.argv[1])), sys.argv[2])
+sys.exit(1 if bad else 0)
 PY
+}
+
+report_json "$json" "kunit-$arch:" || rc=1
 
 # Under KCSAN a data race is reported as a block between two lines of
 # "=", headed "BUG: KCSAN: data-race in A / B" with A and B the functions
@@ -175,21 +198,87 @@ leakcheck() {
 	rm -rf "$dir"
 
 	log "leak check: booting the KUnit kernel with an initramfs"
-	timeout 900 "qemu-system-${qemu_arch}" -nodefaults -m 1024 -smp 2 \
+	timeout 1500 "qemu-system-${qemu_arch}" -nodefaults -m 1024 -smp 2 \
 		"${qemu_args[@]}" -kernel "$build_dir/$kernel" \
 		-initrd "$initrd" \
 		-append "console=ttyS0 kunit.enable=1 rdinit=/init panic=-1" \
 		-no-reboot -nographic -serial stdio < /dev/null > "$log" 2>&1
+	# The serial console ends lines with CR LF.
+	sed -i 's/\r$//' "$log"
 	if ! grep -q 'dibs-leakcheck: done' "$log"; then
 		log "leak check did not finish: $log"
 		return 1
 	fi
 	# kmemleak's own line is judged by leaks() below.
-	if find_splats <(grep -v 'new suspected memory leaks (see' "$log"); then
+	if find_splats <(grep -v 'new suspected memory leaks (see' "$log" |
+			 without_alloc_failure_reports); then
 		log "splat in $log"
 		return 1
 	fi
 	leaks "$log"
+}
+
+# Injected allocation failures make the page allocator and vmalloc print
+# a report with a backtrace, where the caller did not ask for silence:
+# drop the "Call Trace:" line of such a report, and only while the
+# leak-check boot injects failures. Every other splat line stays.
+without_alloc_failure_reports() {
+	awk '/dibs-fault: begin$/ { inject = 1 }
+	     /dibs-fault: end$/ { inject = 0 }
+	     inject && /(page allocation failure: order:|vmalloc error: size)/ {
+		report = NR }
+	     inject && report && NR - report <= 6 && /Call Trace:/ { next }
+	     { print }'
+}
+
+# Report the *_fault suites and the sample client's start sweep that the
+# leak-check boot ran with allocation failures injected (see
+# harness/leakcheck-init.c), and print the failure points they counted.
+fault_results() { # log
+	local log=$1 dir suite sweep rc=0
+
+	if ! grep -q 'dibs-fault: begin$' "$log" ||
+	   ! grep -q 'dibs-fault: end$' "$log"; then
+		log "allocation failure injection did not run: $log"
+		result FAIL "kunit-$arch-fault:run"
+		return 1
+	fi
+	if ! grep -q '^dibs-fault: results ' "$log"; then
+		log "no *_fault suite ran: $log"
+		result FAIL "kunit-$arch-fault:suites"
+		rc=1
+	fi
+	dir=$(mktemp -d) || return 1
+	for suite in $(sed -n 's/^dibs-fault: results //p' "$log"); do
+		awk -v suite="$suite" '
+			$0 == "dibs-fault: results " suite { copy = 1; next }
+			$0 == "dibs-fault: end " suite { copy = 0 }
+			copy && $0 == "KTAP version 1" { copy = 2 }
+			copy == 2 { print }' "$log" > "$dir/$suite.ktap"
+		grep 'failure points' "$dir/$suite.ktap" |
+			sed "s/^[[:space:]#]*/$suite: /" >&2
+		if ! (cd "$KSRC" && python3 tools/testing/kunit/kunit.py parse \
+			--json="$dir/$suite.json" "$dir/$suite.ktap" > /dev/null) ||
+		   [ ! -s "$dir/$suite.json" ]; then
+			result FAIL "kunit-$arch-fault:$suite"
+			rc=1
+		fi
+		[ -s "$dir/$suite.json" ] &&
+			{ report_json "$dir/$suite.json" "kunit-$arch-fault:" noskip ||
+			  rc=1; }
+	done
+	rm -rf "$dir"
+	grep -o -E '(sample start|bench run)[^,]*: [0-9]+ failure points.*' \
+		"$log" >&2
+	for sweep in sample_start bench_run; do
+		if grep -qx "dibs-fault: ok $sweep" "$log"; then
+			result PASS "kunit-$arch-fault:$sweep"
+		else
+			result FAIL "kunit-$arch-fault:$sweep"
+			rc=1
+		fi
+	done
+	return $rc
 }
 
 # Print the kmemleak reports of a log and fail if one of them has a frame of
@@ -242,6 +331,9 @@ if leakcheck; then
 else
 	result FAIL "kunit-$arch:no-leak"
 	rc=1
+fi
+if [ "$arch" = x86_64 ]; then
+	fault_results "$build_dir/leakcheck.log" || rc=1
 fi
 
 # SMC-D, the real client, on the same kernel: its test points are
