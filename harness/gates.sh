@@ -284,10 +284,14 @@ gate_htmldocs() {
 		result FAIL "gate:htmldocs"
 		return 1
 	fi
-	[ -f "$BUILD/docs/Documentation/output/networking/dibs.html" ] ||
-		[ ! -f "$REPO/Documentation/networking/dibs.rst" ] || {
-		echo "dibs.html was not built" >&2
-		result FAIL "gate:htmldocs"; return 1; }
+	local rst
+	for rst in "$REPO"/Documentation/networking/dibs*.rst; do
+		[ -f "$rst" ] || continue
+		rst=${rst##*/}
+		[ -f "$BUILD/docs/Documentation/output/networking/${rst%.rst}.html" ] || {
+			echo "${rst%.rst}.html was not built" >&2
+			result FAIL "gate:htmldocs"; return 1; }
+	done
 	result PASS "gate:htmldocs"
 }
 

@@ -61,6 +61,7 @@ sync_dir tools/testing/selftests/dibs
 sync_file drivers/s390/net/ism_drv.c
 sync_file drivers/s390/net/ism.h
 sync_file Documentation/networking/dibs.rst
+sync_file Documentation/networking/dibs-ivshmem.rst
 sync_file Documentation/ABI/testing/sysfs-class-dibs
 
 # DIBS-era kernels source drivers/dibs/Kconfig from net/Kconfig already.
@@ -78,6 +79,13 @@ if [ -f "$REPO/Documentation/networking/dibs.rst" ]; then
 			"$KSRC/Documentation/networking/index.rst"
 	grep -qx '   dibs' "$KSRC/Documentation/networking/index.rst" ||
 		die "cannot hook dibs.rst into Documentation/networking/index.rst"
+fi
+if [ -f "$REPO/Documentation/networking/dibs-ivshmem.rst" ]; then
+	grep -qx '   dibs-ivshmem' "$KSRC/Documentation/networking/index.rst" ||
+		sed -i 's/^   dibs$/   dibs\n   dibs-ivshmem/' \
+			"$KSRC/Documentation/networking/index.rst"
+	grep -qx '   dibs-ivshmem' "$KSRC/Documentation/networking/index.rst" ||
+		die "cannot hook dibs-ivshmem.rst into Documentation/networking/index.rst"
 fi
 # ---- s390 ISM driver (drivers/s390/net/ism*) ---------------------------
 # Copy our ISM files, and splice our drivers/s390/net/Kconfig and Makefile
