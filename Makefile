@@ -50,3 +50,4 @@ run: deps
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) $(OOT_CONFIG) clean
+	$(MAKE) -C tools/dibs clean

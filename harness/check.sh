@@ -27,7 +27,24 @@ step() { # name command...
 	fi
 }
 
+# The tests of the ivshmem fabric server (tools/dibs), one result per TAP
+# line; its build goes to the cache.
+fabric_server() {
+	local out=$BUILD/tools-dibs/ rc
+	mkdir -p "$out"
+	make -s -C "$REPO/tools/dibs" OUTPUT="$out" check > "$out/test.log" 2>&1
+	rc=$?
+	sed -n -e 's/^ok [0-9]* - /PASS /p' -e 's/^not ok [0-9]* - /FAIL /p' \
+		"$out/test.log" | sed 's/  # .*//' |
+		while read -r status name; do
+			result "$status" "fabric-server:$name"
+		done
+	[ $rc -eq 0 ] || cat "$out/test.log" >&2
+	return $rc
+}
+
 step deps "$REPO/harness/deps.sh"
+step fabric-server fabric_server
 step kunit-x86_64 "$REPO/harness/kunit.sh" x86_64
 step kunit-s390 "$REPO/harness/kunit.sh" s390
 step gates "$REPO/harness/gates.sh"
