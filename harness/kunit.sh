@@ -18,11 +18,12 @@
 # (harness/fault.config): it runs the *_fault suites, each allocating
 # operation with its n-th allocation failing for n = 1, 2, ..., and the
 # same sweep over the sample client's start and a benchmark run
-# ("kunit-x86_64-fault:"). kcsan ("make stress") builds the x86_64 suites, without
-# SMC-D, under KCSAN instead of the KASAN-based debug options, runs the
-# race and stress cases DIBS_STRESS_FACTOR (default 10) times longer, and
-# lists every data-race report. On x86_64 a third boot runs the SMC-D selftest
-# (tools/testing/selftests/dibs/smcd.sh) with the real client.
+# ("kunit-x86_64-fault:"). kcsan ("make stress") builds the x86_64
+# suites, without SMC-D, under KCSAN instead of the KASAN-based debug
+# options, runs the race and stress cases DIBS_STRESS_FACTOR (default 10)
+# times longer, and lists every data-race report. On x86_64 a third boot
+# runs the SMC-D selftest (tools/testing/selftests/dibs/smcd.sh) with the
+# real client.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -123,7 +124,7 @@ def walk(group, prefix):
     global bad
     if "SKIP" not in ok and not group.get("test_cases") and \
        not group.get("sub_groups"):
-        # A suite skipped as a whole (its suite_init) has no cases.
+        # A suite that ran no case (its suite_init failed) has none.
         bad += 1
         print("FAIL", prefix + group["name"])
     for case in group.get("test_cases", []):

@@ -39,7 +39,8 @@
 #define RESULTS_MAX	4096
 /* A run of the sample with more rounds than the sweep's. */
 #define SAMPLE_BASE	"rounds=64 size=4096"
-#define SAMPLE_SWEEP	"rounds=8 size=65536"
+#define SWEEP_ROUNDS	"8"
+#define SAMPLE_SWEEP	"rounds=" SWEEP_ROUNDS " size=65536"
 
 static void say(const char *what)
 {
@@ -179,18 +180,19 @@ static int sample_wait(const char *results, char *buf)
 }
 
 /*
- * One write of @cmd to @start with allocation @nth failing. Returns the
- * write's errno (0 on success); *@injected says whether it failed one.
+ * One write of @cmd to @path with allocation @nth of the write failing.
+ * Returns the write's errno (0 on success); *@injected says whether it
+ * failed one.
  */
-static int sample_write_nth(int nth_fd, const char *start, const char *cmd,
-			    unsigned int nth, int *injected)
+static int write_nth(int nth_fd, const char *path, const char *cmd,
+		     unsigned int nth, int *injected)
 {
 	char num[16];
 	ssize_t n;
 	int fd, err;
 
 	*injected = 0;
-	fd = open(start, O_WRONLY);
+	fd = open(path, O_WRONLY);
 	if (fd < 0)
 		return errno;
 	snprintf(num, sizeof(num), "%u", nth);
@@ -235,8 +237,7 @@ static int sample_sweep(const char *dev)
 		return -1;
 	}
 	for (nth = 1; nth <= MAX_POINTS; nth++) {
-		err = sample_write_nth(nth_fd, start, SAMPLE_SWEEP, nth,
-				       &injected);
+		err = write_nth(nth_fd, start, SAMPLE_SWEEP, nth, &injected);
 		if (!err) {
 			if (sample_wait(results, base))
 				break;
@@ -260,7 +261,7 @@ static int sample_sweep(const char *dev)
 			break;
 		if (strcmp(now, base) &&
 		    !(sample_state_is(now, "failed") &&
-		      strstr(now, "rounds: 8\n") &&
+		      strstr(now, "rounds: " SWEEP_ROUNDS "\n") &&
 		      strstr(now, "last_error: -12\n"))) {
 			printf("dibs-fault: results changed by a failed start (allocation %u):\n%s",
 			       nth, now);
@@ -297,8 +298,7 @@ static void fault_sample(void)
 /*
  * Check the kernel log of one benchmark run, read from @kmsg: it ended
  * ("done" row, or the "env" row of a run that could not start), and every
- * row that failed says -ENOMEM. Returns the number
- * of failed rows, or -1.
+ * row that failed says -ENOMEM. Returns the number of failed rows, or -1.
  */
 static int bench_log(int kmsg)
 {
@@ -352,11 +352,15 @@ static void fault_bench(void)
 	if (nth_fd < 0 || kmsg < 0) {
 		say("bench: open");
 		printf("dibs-fault: not ok bench_run\n");
+		if (nth_fd >= 0)
+			close(nth_fd);
+		if (kmsg >= 0)
+			close(kmsg);
 		return;
 	}
 	for (nth = 1; nth <= MAX_POINTS; nth++) {
 		lseek(kmsg, 0, SEEK_END);
-		err = sample_write_nth(nth_fd, BENCH_RUN, "16", nth, &injected);
+		err = write_nth(nth_fd, BENCH_RUN, "16", nth, &injected);
 		rows = bench_log(kmsg);
 		if (err || rows < 0) {
 			printf("dibs-fault: bench run, allocation %u failing: %s\n",

@@ -1309,7 +1309,6 @@ static struct kunit_suite dibs_core_test_suite = {
 /* ---- allocation failure at every point (see dibs_fault_test.h) ---- */
 
 struct core_fault_ctx {
-	struct dibs_dev_ops ops;
 	struct dibs_dev *dibs;
 	struct test_client *tc;
 };
@@ -1322,7 +1321,6 @@ static int core_fault_init(struct kunit *test)
 	dibs_fault_require(test);
 	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, ctx);
-	fake_build_ops(&ctx->ops, OPS_MANDATORY);
 	ctx->tc = &test_clients[0];
 	test->priv = ctx;
 	return 0;
@@ -1344,19 +1342,11 @@ static int core_fault_dev_alloc(void *data)
 	return ctx->dibs ? 0 : -ENOMEM;
 }
 
-static void core_fault_dev_alloc_failed(struct kunit *test, void *data)
-{
-	struct core_fault_ctx *ctx = data;
-
-	KUNIT_EXPECT_NULL(test, ctx->dibs);
-}
-
 static void dibs_fault_dev_alloc(struct kunit *test)
 {
 	static const struct dibs_fault_op op = {
 		.name = "dibs_dev_alloc()",
 		.run = core_fault_dev_alloc,
-		.failed = core_fault_dev_alloc_failed,
 		.undo = core_fault_put,
 	};
 
@@ -1368,23 +1358,15 @@ static void dibs_fault_dev_alloc(struct kunit *test)
 	KUNIT_EXPECT_GE(test, count.failing, 1);
 }
 
-/* A device ready for dibs_dev_add(), allocated with no failure armed. */
+/*
+ * A fresh device for each dibs_dev_add(), allocated with no failure armed;
+ * the test drops the references when it ends.
+ */
 static void core_fault_dev_prepare(struct kunit *test, void *data)
 {
 	struct core_fault_ctx *ctx = data;
-	struct dibs_dev *dibs;
-	int ret;
 
-	dibs = dibs_dev_alloc();
-	KUNIT_ASSERT_NOT_NULL(test, dibs);
-	dibs->ops = &ctx->ops;
-	dibs->drv_priv = (void *)fake_drv_marker;
-	memset(&dibs->gid, 0x5a, sizeof(dibs->gid));
-	ctx->dibs = dibs;
-	ret = dev_set_name(&dibs->dev, "dibs-fault-test");
-	if (ret)
-		core_fault_put(test, ctx);
-	KUNIT_ASSERT_EQ(test, ret, 0);
+	ctx->dibs = fake_dev_alloc(test, "dibs-fault-test", 0x5a);
 }
 
 static int core_fault_dev_add(void *data)
@@ -1405,7 +1387,6 @@ static void core_fault_dev_add_failed(struct kunit *test, void *data)
 	KUNIT_EXPECT_NULL(test, ctx->dibs->dmb_clientid_arr);
 	KUNIT_EXPECT_NULL(test, ctx->dibs->subs[ctx->tc->client.id]);
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->tc->add_calls), 0);
-	core_fault_put(test, ctx);
 }
 
 static void core_fault_dev_add_undo(struct kunit *test, void *data)
@@ -1417,7 +1398,6 @@ static void core_fault_dev_add_undo(struct kunit *test, void *data)
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->tc->del_calls), 1);
 	atomic_set(&ctx->tc->add_calls, 0);
 	atomic_set(&ctx->tc->del_calls, 0);
-	core_fault_put(test, ctx);
 }
 
 static void dibs_fault_dev_add(struct kunit *test)

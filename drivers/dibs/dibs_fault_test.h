@@ -109,8 +109,8 @@ static inline void dibs_fault_require(struct kunit *test)
  * @prepare: optional; sets up a run, without failures injected.
  * @run: the operation, with the armed failure; returns 0 or -errno. It must
  *	not allocate through KUnit, whose own failures would be injected.
- * @failed: after @run failed: asserts that nothing changed and cleans up
- *	what @prepare set up.
+ * @failed: optional; after @run failed: asserts that nothing changed and
+ *	cleans up what @prepare set up.
  * @undo: after @run succeeded: undoes it and what @prepare set up.
  */
 struct dibs_fault_op {
@@ -142,8 +142,8 @@ struct dibs_fault_count {
  *
  * For n = 1, 2, ... runs @op with the n-th allocation failing until a run
  * succeeds without a failure injected. Every run that fails must do so
- * because of the injected failure, with -ENOMEM; @op->failed() checks the
- * rest.
+ * because of the injected failure, with -ENOMEM; @op->failed(), if any,
+ * checks the rest.
  *
  * Return: true if the sweep completed, false after a test failure.
  */
@@ -176,7 +176,8 @@ static inline bool dibs_fault_sweep(struct kunit *test,
 		KUNIT_EXPECT_EQ_MSG(test, ret, -ENOMEM,
 				    "%s with allocation %u failing", op->name,
 				    count->points + 1);
-		op->failed(test, ctx);
+		if (op->failed)
+			op->failed(test, ctx);
 		if (!injected || ret != -ENOMEM)
 			return false;
 	}

@@ -293,11 +293,17 @@ static void notify_others(unsigned int s, bool joined)
 			disconnect(t);
 }
 
-static void disconnect(unsigned int s)
+/* Mark slot @s gone and free it, without telling the others. */
+static void drop(unsigned int s)
 {
 	say("dibs_fabric_server: slot %u gone\n", s);
 	set_srv_state(s, DIBS_IVSHMEM_SRV_GONE, false);
 	close_slot(s);
+}
+
+static void disconnect(unsigned int s)
+{
+	drop(s);
 	notify_others(s, false);
 }
 
@@ -344,7 +350,8 @@ static void accept_peer(void)
 	notify_others(s, true);
 	return;
 lost:
-	disconnect(s);
+	/* The others were not told of it yet: nothing to take back. */
+	drop(s);
 }
 
 /* Clients of this protocol only listen: anything they send ends them. */
