@@ -20,7 +20,7 @@ RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
 KDIR ?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),/usr/src/linux-headers-$(DEBIAN_KREL))
 
 # What an out-of-tree build enables; in a kernel tree Kconfig decides.
-OOT_CONFIG := CONFIG_DIBS=m CONFIG_DIBS_LO=m CONFIG_SAMPLE_DIBS=m \
+OOT_CONFIG := CONFIG_DIBS=m CONFIG_DIBS_LO=m CONFIG_DIBS_IVSHMEM=m CONFIG_SAMPLE_DIBS=m \
 	CONFIG_SAMPLE_DIBS_BENCH=m
 
 .PHONY: all modules deps kunit check bench stress clean run
