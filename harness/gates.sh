@@ -124,13 +124,17 @@ gate_arch() { # arch
 	x86_64)
 		tree_y=$KSRC7 out_y=$BUILD7/kunit-x86_64
 		dirs_y=("${KBUILD_DIRS_Y[@]}") dirs_m=("${KBUILD_DIRS[@]}")
-		need_y=(DIBS ISM) need_m=DIBS
+		need_y=(DIBS ISM DIBS_IVSHMEM) need_m=DIBS_IVSHMEM
 		opts_m=(-e DEBUG_FS -e PROC_FS -m DIBS -m DIBS_KUNIT_TEST -m DIBS_LO
 			-m DIBS_LO_KUNIT_TEST -e SAMPLES -m SAMPLE_DIBS
-			-m SAMPLE_DIBS_BENCH)
+			-m SAMPLE_DIBS_BENCH -e PCI -e MIGRATION -e MEMORY_HOTPLUG
+			-e MEMORY_HOTREMOVE -e SPARSEMEM_VMEMMAP -e ZONE_DEVICE
+			-m DIBS_IVSHMEM -m DIBS_IVSHMEM_KUNIT_TEST)
 		mods=(drivers/dibs/dibs.ko drivers/dibs/dibs_core_test.ko
 		      drivers/dibs/dibs_loopback.ko
 		      drivers/dibs/dibs_loopback_test.ko
+		      drivers/dibs/dibs_ivshmem.ko
+		      drivers/dibs/dibs_ivshmem_test.ko
 		      samples/dibs/dibs_sample.ko samples/dibs/dibs_bench.ko)
 		;;
 	s390)
