@@ -92,6 +92,19 @@
  * The region is untrusted input: every value read from it is read once and
  * checked before use. A corrupt or hostile peer can make operations fail
  * with errors, never make this guest access memory outside the region.
+ *
+ * Locking: a mutex per device serialises the operations that change the
+ * region or the device's view of its peers (register, unregister, attach,
+ * detach, signal_event() and the peer check); unregister_dmb() holds it
+ * while it waits for the writer's moves, at most the heartbeat timeout.
+ * move_data() takes no lock: it reads the reachable peers and the target
+ * descriptor under RCU and may run in any context up to softirq. Signals
+ * are delivered from the first vector's interrupt handler under a spinlock
+ * that keeps deliveries of one device from overlapping; the DMB table it
+ * reads is RCU-protected, and an unregistered DMB's index is reused only
+ * after a grace period. The peer check, which delivers events and handles
+ * lost peers, runs on the system workqueue, triggered by the second vector
+ * and by the heartbeat.
  */
 
 #define DIBS_IVS_SIGNALS	16

@@ -747,7 +747,7 @@ static void dibs_ivs_test_register_rejects(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, dmb.dmb_tok);
 	KUNIT_EXPECT_EQ(test, 0, dibs_ivs_dmbs_held(m->slots[0].ivs));
 	for (i = 0; i < IVT_DMBS; i++)
-		KUNIT_EXPECT_EQ(test, 0, ivt_desc(m, 0, i)->token);
+		KUNIT_EXPECT_EQ(test, 0, le64_to_cpu(ivt_desc(m, 0, i)->token));
 }
 
 /* The heap runs out with -ENOMEM, the indices with -ENOSPC. */
@@ -1189,6 +1189,36 @@ static void dibs_ivs_test_join_waits_for_detach(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, ivt_wait_for(ivt_reaches(d[0], d[1])));
 }
 
+/*
+ * A device goes while a faulty client still holds a DMB and an attachment:
+ * the device lets go of both, so the peer gets its memory back.
+ */
+static void dibs_ivs_test_removal_with_dmbs_left(struct kunit *test)
+{
+	struct ivt_model *m = ivt_model(test, IVT_PEERS, IVT_DMBS);
+	struct dibs_dmb map = { };
+	struct ivt_dmb *mine, *theirs;
+	struct dibs_dev *d[2];
+	uuid_t gid;
+
+	ivt_mesh(test, m, 2, d);
+	mine = ivt_dmb(test, d[0], d[1], 4096);
+	theirs = ivt_dmb(test, d[1], d[0], 4096);
+	map.dmb_tok = theirs->dmb.dmb_tok;
+	KUNIT_ASSERT_EQ(test, 0, d[0]->ops->attach_dmb(d[0], &map));
+	ivt_unregister(test, theirs);
+	KUNIT_EXPECT_EQ(test, 1, dibs_ivs_dmbs_held(m->slots[1].ivs));
+
+	gid = d[0]->gid;
+	mine->dmb.dmb_tok = 0;	/* the client forgets it */
+	ivt_leave(m, 0);
+	KUNIT_EXPECT_EQ(test, DIBS_IVSHMEM_PEER_DOWN,
+			le32_to_cpu(ivt_peer(m, 0)->state));
+	KUNIT_EXPECT_EQ(test, 0, le64_to_cpu(ivt_desc(m, 0, mine->dmb.idx)->token));
+	ivt_expect_lost(test, d[1], &gid, 0);
+	KUNIT_EXPECT_TRUE(test, ivt_wait_for(!dibs_ivs_dmbs_held(m->slots[1].ivs)));
+}
+
 /* --- races --- */
 
 struct ivt_mover {
@@ -1422,6 +1452,7 @@ static struct kunit_case dibs_ivs_test_cases[] = {
 	KUNIT_CASE(dibs_ivs_test_peer_dies),
 	KUNIT_CASE(dibs_ivs_test_heartbeat_stops),
 	KUNIT_CASE(dibs_ivs_test_join_waits_for_detach),
+	KUNIT_CASE(dibs_ivs_test_removal_with_dmbs_left),
 	KUNIT_CASE_SLOW(dibs_ivs_test_race_move_unregister),
 	KUNIT_CASE_SLOW(dibs_ivs_test_race_move_owner_dies),
 	KUNIT_CASE_SLOW(dibs_ivs_test_fuzzed_region),
