@@ -1267,6 +1267,68 @@ static void dibs_test_race_dispatch_vs_dev_del(struct kunit *test)
 	KUNIT_EXPECT_GT(test, atomic_read(&tc->event_calls), 0);
 }
 
+static void dibs_test_idx_pool_free(void *data)
+{
+	dibs_idx_pool_destroy(data);
+}
+
+static struct dibs_idx_pool *dibs_test_idx_pool(struct kunit *test,
+						unsigned int nr)
+{
+	struct dibs_idx_pool *pool = kunit_kzalloc(test, sizeof(*pool),
+						   GFP_KERNEL);
+	int ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, pool);
+	KUNIT_ASSERT_EQ(test, 0, dibs_idx_pool_init(pool, nr));
+	ret = kunit_add_action_or_reset(test, dibs_test_idx_pool_free, pool);
+	KUNIT_ASSERT_EQ(test, 0, ret);
+	return pool;
+}
+
+/* Lowest free index first; requests honoured; bad ones refused. */
+static void dibs_test_idx_reserve(struct kunit *test)
+{
+	struct dibs_idx_pool *pool = dibs_test_idx_pool(test, 4);
+
+	KUNIT_EXPECT_EQ(test, 0, dibs_idx_reserve(pool, 0));
+	KUNIT_EXPECT_EQ(test, 2, dibs_idx_reserve(pool, 2));
+	KUNIT_EXPECT_EQ(test, 1, dibs_idx_reserve(pool, 0));
+	KUNIT_EXPECT_EQ(test, -EBUSY, dibs_idx_reserve(pool, 2));
+	KUNIT_EXPECT_EQ(test, -EINVAL, dibs_idx_reserve(pool, 4));
+	KUNIT_EXPECT_EQ(test, 3, dibs_idx_reserve(pool, 0));
+	KUNIT_EXPECT_EQ(test, -ENOSPC, dibs_idx_reserve(pool, 0));
+	KUNIT_EXPECT_EQ(test, 4, dibs_idx_in_use(pool));
+	/* A refused request changed nothing. */
+	KUNIT_EXPECT_EQ(test, 0xf, *pool->used);
+	dibs_idx_release(pool, 1);
+	KUNIT_EXPECT_EQ(test, 3, dibs_idx_in_use(pool));
+	KUNIT_EXPECT_EQ(test, 1, dibs_idx_reserve(pool, 0));
+}
+
+/*
+ * A drained index is not handed out while others are free; when it is the
+ * last, and when it is requested by number, it comes back drained.
+ */
+static void dibs_test_idx_drain(struct kunit *test)
+{
+	struct dibs_idx_pool *pool = dibs_test_idx_pool(test, 3);
+
+	KUNIT_ASSERT_EQ(test, 0, dibs_idx_reserve(pool, 0));
+	KUNIT_ASSERT_EQ(test, 1, dibs_idx_reserve(pool, 0));
+	dibs_idx_drain(pool, 0);
+	KUNIT_EXPECT_EQ(test, 1, dibs_idx_in_use(pool));
+	KUNIT_EXPECT_EQ(test, 2, dibs_idx_reserve(pool, 0));
+	KUNIT_EXPECT_EQ(test, 0, dibs_idx_reserve(pool, 0));
+	KUNIT_EXPECT_EQ(test, 0, *pool->draining);
+	KUNIT_EXPECT_EQ(test, 3, dibs_idx_in_use(pool));
+	dibs_idx_drain(pool, 1);
+	KUNIT_EXPECT_EQ(test, -EBUSY, dibs_idx_reserve(pool, 2));
+	KUNIT_EXPECT_EQ(test, 1, dibs_idx_reserve(pool, 1));
+	KUNIT_EXPECT_EQ(test, 0, *pool->draining);
+	KUNIT_EXPECT_EQ(test, -ENOSPC, dibs_idx_reserve(pool, 0));
+}
+
 static struct kunit_case dibs_core_test_cases[] = {
 	KUNIT_CASE(dibs_test_register_assigns_distinct_ids),
 	KUNIT_CASE(dibs_test_register_beyond_max_fails),
@@ -1295,6 +1357,8 @@ static struct kunit_case dibs_core_test_cases[] = {
 	KUNIT_CASE(dibs_test_driver_written_owner_ids),
 	KUNIT_CASE(dibs_test_no_new_dmb_while_unregistering),
 	KUNIT_CASE(dibs_test_dev_del_with_dmbs_registered),
+	KUNIT_CASE(dibs_test_idx_reserve),
+	KUNIT_CASE(dibs_test_idx_drain),
 	KUNIT_CASE_SLOW(dibs_test_race_dispatch_vs_client_unregister),
 	KUNIT_CASE_SLOW(dibs_test_race_dispatch_vs_dev_del),
 	{}

@@ -232,18 +232,16 @@ struct dibs_ivs_attach {
  * @period: heartbeat and peer check interval, jiffies.
  * @timeout: heartbeat timeout and wait limit, jiffies.
  * @lock: serialises the operations that change the region and the
- *	peer tracking; protects @peers, @used, @draining, @drain_gp, @held,
- *	@attached and the writers of @view and @dmbs. Held across the wait
+ *	peer tracking; protects @peers, @idx, @held, @attached and the
+ *	writers of @view and @dmbs. Held across the wait
  *	for a writer's moves in unregister_dmb().
  * @view: the peers move_data() may reach, one of @views; RCU.
  * @views: the two views.
  * @view_gp: RCU grace period state when @view last changed.
  * @peers: tracking of the other slots.
  * @dmbs: registered DMBs by index; RCU, read by the signal handler.
- * @used: indices registered, draining or held.
- * @draining: indices of unregistered DMBs whose signals may still be in
- *	delivery, until the grace period in @drain_gp.
- * @drain_gp: per index, the RCU grace period state at unregistration.
+ * @idx: the DMB indices; an unregistered DMB's index drains for a grace
+ *	period, as signals taken before may still be in delivery.
  * @held: unregistered DMBs whose memory or index cannot be reused yet.
  * @attached: &struct dibs_ivs_attach entries.
  * @heap: allocator of this device's heap.
@@ -271,9 +269,7 @@ struct dibs_ivs_dev {
 	unsigned long view_gp;
 	struct dibs_ivs_peer peers[DIBS_IVSHMEM_MAX_PEERS];
 	struct dibs_ivs_dmb __rcu **dmbs;
-	unsigned long *used;
-	unsigned long *draining;
-	unsigned long *drain_gp;
+	struct dibs_idx_pool idx;
 	struct list_head held;
 	struct list_head attached;
 	struct gen_pool *heap;
@@ -648,61 +644,6 @@ static struct dibs_ivs_dmb *dibs_ivs_find(struct dibs_ivs_dev *ivs, u64 token)
 	return dmb && dmb->token == token ? dmb : NULL;
 }
 
-/* Free a draining index whose grace period has passed, or wait for it. */
-static bool dibs_ivs_drain(struct dibs_ivs_dev *ivs, unsigned int idx,
-			   bool wait)
-{
-	lockdep_assert_held(&ivs->lock);
-	if (wait)
-		cond_synchronize_rcu(ivs->drain_gp[idx]);
-	else if (!poll_state_synchronize_rcu(ivs->drain_gp[idx]))
-		return false;
-	__clear_bit(idx, ivs->draining);
-	__clear_bit(idx, ivs->used);
-	return true;
-}
-
-static bool dibs_ivs_reclaim(struct dibs_ivs_dev *ivs)
-{
-	unsigned int idx, n = ivs->l.max_dmbs;
-	bool freed = false;
-
-	lockdep_assert_held(&ivs->lock);
-	if (bitmap_empty(ivs->draining, n))
-		return false;
-	for_each_set_bit(idx, ivs->draining, n)
-		freed |= dibs_ivs_drain(ivs, idx, false);
-	if (!freed) {
-		synchronize_rcu();
-		for_each_set_bit(idx, ivs->draining, n)
-			dibs_ivs_drain(ivs, idx, false);
-	}
-	return true;
-}
-
-static int dibs_ivs_reserve_idx(struct dibs_ivs_dev *ivs, u32 requested)
-{
-	unsigned int n = ivs->l.max_dmbs;
-	unsigned long idx;
-
-	lockdep_assert_held(&ivs->lock);
-	if (requested) {
-		if (test_bit(requested, ivs->draining))
-			dibs_ivs_drain(ivs, requested, true);
-		if (test_bit(requested, ivs->used))
-			return -EBUSY;
-		idx = requested;
-	} else {
-		idx = find_first_zero_bit(ivs->used, n);
-		if (idx >= n && dibs_ivs_reclaim(ivs))
-			idx = find_first_zero_bit(ivs->used, n);
-		if (idx >= n)
-			return -ENOSPC;
-	}
-	__set_bit(idx, ivs->used);
-	return idx;
-}
-
 static void dibs_ivs_free_mem(struct dibs_ivs_dev *ivs,
 			      struct dibs_ivs_dmb *dmb)
 {
@@ -752,7 +693,7 @@ static int dibs_ivs_register_dmb(struct dibs_dev *dibs, struct dibs_dmb *desc,
 		goto err_unlock;
 	}
 	dmb->cpu_addr = (void *)mem;
-	idx = dibs_ivs_reserve_idx(ivs, desc->idx);
+	idx = dibs_idx_reserve(&ivs->idx, desc->idx);
 	if (idx < 0) {
 		ret = idx;
 		goto err_free_mem;
@@ -782,7 +723,7 @@ static int dibs_ivs_register_dmb(struct dibs_dev *dibs, struct dibs_dmb *desc,
 	return 0;
 
 err_release_idx:
-	__clear_bit(idx, ivs->used);
+	dibs_idx_release(&ivs->idx, idx);
 err_free_mem:
 	dibs_ivs_free_mem(ivs, dmb);
 err_unlock:
@@ -842,8 +783,7 @@ static void dibs_ivs_drain_idx(struct dibs_ivs_dev *ivs,
 			dibs_ivs_pending(ivs, sig, dmb->idx / 64));
 	atomic_set(dibs_ivs_mask(ivs, sig, dmb->idx), 0);
 	/* A delivery that took them before may still be running. */
-	ivs->drain_gp[dmb->idx] = get_state_synchronize_rcu();
-	__set_bit(dmb->idx, ivs->draining);
+	dibs_idx_drain(&ivs->idx, dmb->idx);
 }
 
 /* Release what @dmb holds if it can be; frees it when nothing is left. */
@@ -1483,9 +1423,7 @@ static void dibs_ivs_free(struct dibs_ivs_dev *ivs)
 {
 	if (ivs->heap)
 		gen_pool_destroy(ivs->heap);
-	bitmap_free(ivs->used);
-	bitmap_free(ivs->draining);
-	kfree(ivs->drain_gp);
+	dibs_idx_pool_destroy(&ivs->idx);
 	kfree(ivs->dmbs);
 	mutex_destroy(&ivs->lock);
 	kfree(ivs);
@@ -1524,13 +1462,9 @@ static int dibs_ivs_setup(struct dibs_ivs_dev *ivs,
 	ivs->gen = seen.srv_gen;
 
 	n = ivs->l.max_dmbs;
-	ivs->used = bitmap_zalloc(n, GFP_KERNEL);
-	ivs->draining = bitmap_zalloc(n, GFP_KERNEL);
-	ivs->drain_gp = kcalloc(n, sizeof(*ivs->drain_gp), GFP_KERNEL);
 	ivs->dmbs = kcalloc(n, sizeof(*ivs->dmbs), GFP_KERNEL);
 	ivs->heap = gen_pool_create(PAGE_SHIFT, NUMA_NO_NODE);
-	if (!ivs->used || !ivs->draining || !ivs->drain_gp || !ivs->dmbs ||
-	    !ivs->heap)
+	if (dibs_idx_pool_init(&ivs->idx, n) || !ivs->dmbs || !ivs->heap)
 		return -ENOMEM;
 	heap = p->base + ivs->l.heap_off + p->slot * ivs->l.heap_size;
 	return gen_pool_add(ivs->heap, (unsigned long)heap, ivs->l.heap_size,

@@ -140,11 +140,10 @@ struct dibs_lo_dmb {
  * @name: its name.
  * @node: entry in the list of all loopback devices.
  * @lock: serialises register, unregister, attach and detach; protects
- *	@used, @draining, @drain_gp, @orphans and the writers of @dmbs.
- * @used: bitmap of DMB indices in use: registered or draining.
- * @draining: bitmap of the indices of unregistered DMBs that a move may
- *	still signal through, until the RCU grace period in @drain_gp.
- * @drain_gp: per index, the RCU grace period state at unregistration.
+ *	@idx, @orphans and the writers of @dmbs.
+ * @idx: the DMB indices; an unregistered DMB's index drains for an RCU
+ *	grace period, as a move that found the DMB may still signal through
+ *	it.
  * @orphans: DMBs unregistered by their owner but still attached.
  * @dmbs: the registered DMBs by index; read under RCU by move_data().
  * @zero_copy: attach_dmb() is supported; fixed at creation.
@@ -155,9 +154,7 @@ struct dibs_lo_dev {
 	bool zero_copy;
 	struct list_head node;
 	struct mutex lock;	/* see above */
-	unsigned long *used;
-	unsigned long *draining;
-	unsigned long *drain_gp;
+	struct dibs_idx_pool idx;
 	struct list_head orphans;
 	struct dibs_lo_dmb __rcu **dmbs;
 };
@@ -234,71 +231,6 @@ static u64 dibs_lo_new_token(u32 idx)
 	return random | idx;
 }
 
-/*
- * Free the draining index @idx if its grace period has passed, waiting for
- * it if @wait; returns whether it was freed. Under the lock.
- */
-static bool dibs_lo_drain(struct dibs_lo_dev *ldev, unsigned int idx,
-			  bool wait)
-{
-	lockdep_assert_held(&ldev->lock);
-	if (wait)
-		cond_synchronize_rcu(ldev->drain_gp[idx]);
-	else if (!poll_state_synchronize_rcu(ldev->drain_gp[idx]))
-		return false;
-	__clear_bit(idx, ldev->draining);
-	__clear_bit(idx, ldev->used);
-	return true;
-}
-
-/*
- * Every index is registered or draining: free the draining ones whose grace
- * period has passed, or, if none has, wait for a grace period and free them
- * all. Returns whether any was freed; under the lock.
- */
-static bool dibs_lo_reclaim(struct dibs_lo_dev *ldev)
-{
-	unsigned int idx;
-	bool freed = false;
-
-	lockdep_assert_held(&ldev->lock);
-	if (bitmap_empty(ldev->draining, DIBS_LO_MAX_DMBS))
-		return false;
-	for_each_set_bit(idx, ldev->draining, DIBS_LO_MAX_DMBS)
-		freed |= dibs_lo_drain(ldev, idx, false);
-	if (!freed) {
-		synchronize_rcu();
-		for_each_set_bit(idx, ldev->draining, DIBS_LO_MAX_DMBS)
-			dibs_lo_drain(ldev, idx, false);
-	}
-	return true;
-}
-
-/* Pick an index (honouring a request) and reserve it; under the lock. */
-static int dibs_lo_reserve_idx(struct dibs_lo_dev *ldev, u32 requested)
-{
-	unsigned long idx;
-
-	lockdep_assert_held(&ldev->lock);
-	if (requested) {
-		if (requested >= DIBS_LO_MAX_DMBS)
-			return -EINVAL;
-		if (test_bit(requested, ldev->draining))
-			dibs_lo_drain(ldev, requested, true);
-		if (test_bit(requested, ldev->used))
-			return -EBUSY;
-		idx = requested;
-	} else {
-		idx = find_first_zero_bit(ldev->used, DIBS_LO_MAX_DMBS);
-		if (idx >= DIBS_LO_MAX_DMBS && dibs_lo_reclaim(ldev))
-			idx = find_first_zero_bit(ldev->used, DIBS_LO_MAX_DMBS);
-		if (idx >= DIBS_LO_MAX_DMBS)
-			return -ENOSPC;
-	}
-	__set_bit(idx, ldev->used);
-	return idx;
-}
-
 static int dibs_lo_register_dmb(struct dibs_dev *dibs, struct dibs_dmb *desc,
 				struct dibs_client *client)
 {
@@ -326,7 +258,7 @@ static int dibs_lo_register_dmb(struct dibs_dev *dibs, struct dibs_dmb *desc,
 	dmb->cpu_addr = folio_address(folio);
 
 	mutex_lock(&ldev->lock);
-	idx = dibs_lo_reserve_idx(ldev, desc->idx);
+	idx = dibs_idx_reserve(&ldev->idx, desc->idx);
 	if (idx < 0) {
 		ret = idx;
 		goto err_unlock;
@@ -348,7 +280,7 @@ static int dibs_lo_register_dmb(struct dibs_dev *dibs, struct dibs_dmb *desc,
 	return 0;
 
 err_release_idx:
-	__clear_bit(idx, ldev->used);
+	dibs_idx_release(&ldev->idx, idx);
 err_unlock:
 	mutex_unlock(&ldev->lock);
 	folio_put(folio);
@@ -364,8 +296,7 @@ static void dibs_lo_unpublish(struct dibs_lo_dev *ldev, struct dibs_lo_dmb *dmb)
 	dibs_dmb_clear_owner(ldev->dibs, dmb->idx);
 	RCU_INIT_POINTER(ldev->dmbs[dmb->idx], NULL);
 	/* A move that found @dmb may still signal through its index. */
-	ldev->drain_gp[dmb->idx] = get_state_synchronize_rcu();
-	__set_bit(dmb->idx, ldev->draining);
+	dibs_idx_drain(&ldev->idx, dmb->idx);
 	dmb->registered = false;
 	if (dmb->attached)
 		list_add(&dmb->orphan, &ldev->orphans);
@@ -540,9 +471,7 @@ static struct dibs_lo_dev *dibs_lo_lookup(const char *name)
 
 static void dibs_lo_dev_free(struct dibs_lo_dev *ldev)
 {
-	bitmap_free(ldev->used);
-	bitmap_free(ldev->draining);
-	kvfree(ldev->drain_gp);
+	dibs_idx_pool_destroy(&ldev->idx);
 	kvfree(ldev->dmbs);
 	mutex_destroy(&ldev->lock);
 	kfree(ldev);
@@ -576,13 +505,9 @@ dibs_lo_dev_create(const char *name, bool zero_copy)
 	ldev->zero_copy = zero_copy;
 	mutex_init(&ldev->lock);
 	INIT_LIST_HEAD(&ldev->orphans);
-	ldev->used = bitmap_zalloc(DIBS_LO_MAX_DMBS, GFP_KERNEL);
-	ldev->draining = bitmap_zalloc(DIBS_LO_MAX_DMBS, GFP_KERNEL);
-	ldev->drain_gp = kvcalloc(DIBS_LO_MAX_DMBS, sizeof(*ldev->drain_gp),
-				  GFP_KERNEL);
 	ldev->dmbs = kvcalloc(DIBS_LO_MAX_DMBS, sizeof(*ldev->dmbs),
 			      GFP_KERNEL);
-	if (!ldev->used || !ldev->draining || !ldev->drain_gp || !ldev->dmbs) {
+	if (dibs_idx_pool_init(&ldev->idx, DIBS_LO_MAX_DMBS) || !ldev->dmbs) {
 		ret = -ENOMEM;
 		goto err_free_ldev;
 	}
@@ -635,9 +560,9 @@ static unsigned int dibs_lo_abandon_dmbs(struct dibs_lo_dev *ldev,
 	LIST_HEAD(left);
 
 	lockdep_assert_held(&ldev->lock);
-	for_each_set_bit(idx, ldev->used, DIBS_LO_MAX_DMBS) {
-		__clear_bit(idx, ldev->used);
-		if (__test_and_clear_bit(idx, ldev->draining))
+	for_each_set_bit(idx, ldev->idx.used, DIBS_LO_MAX_DMBS) {
+		__clear_bit(idx, ldev->idx.used);
+		if (__test_and_clear_bit(idx, ldev->idx.draining))
 			continue;
 		dmb = rcu_dereference_protected(ldev->dmbs[idx],
 						lockdep_is_held(&ldev->lock));
@@ -709,8 +634,7 @@ static unsigned int dibs_lo_count_dmbs(struct dibs_lo_dev *ldev)
 	unsigned int count;
 
 	lockdep_assert_held(&ldev->lock);
-	count = bitmap_weight(ldev->used, DIBS_LO_MAX_DMBS) -
-		bitmap_weight(ldev->draining, DIBS_LO_MAX_DMBS);
+	count = dibs_idx_in_use(&ldev->idx);
 	list_for_each_entry(dmb, &ldev->orphans, orphan)
 		count++;
 	return count;

@@ -6,6 +6,7 @@
 
 #define pr_fmt(fmt) "dibs: " fmt
 
+#include <linux/bitmap.h>
 #include <linux/dibs.h>
 #include <linux/device.h>
 #include <linux/list.h>
@@ -666,6 +667,163 @@ void dibs_handle_event(struct dibs_dev *dibs, const struct dibs_event *event)
 	rcu_read_unlock();
 }
 EXPORT_SYMBOL_GPL(dibs_handle_event);
+
+/**
+ * dibs_idx_pool_init() - set up a pool of DMB indices
+ * @pool: the pool
+ * @nr: number of indices
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or -ENOMEM.
+ */
+int dibs_idx_pool_init(struct dibs_idx_pool *pool, unsigned int nr)
+{
+	pool->nr = nr;
+	pool->used = bitmap_zalloc(nr, GFP_KERNEL);
+	pool->draining = bitmap_zalloc(nr, GFP_KERNEL);
+	pool->drain_gp = kvcalloc(nr, sizeof(*pool->drain_gp), GFP_KERNEL);
+	if (pool->used && pool->draining && pool->drain_gp)
+		return 0;
+	dibs_idx_pool_destroy(pool);
+	return -ENOMEM;
+}
+EXPORT_SYMBOL_GPL(dibs_idx_pool_init);
+
+/**
+ * dibs_idx_pool_destroy() - free a pool of DMB indices
+ * @pool: the pool, set up by dibs_idx_pool_init() or zeroed
+ */
+void dibs_idx_pool_destroy(struct dibs_idx_pool *pool)
+{
+	bitmap_free(pool->used);
+	bitmap_free(pool->draining);
+	kvfree(pool->drain_gp);
+	pool->used = NULL;
+	pool->draining = NULL;
+	pool->drain_gp = NULL;
+}
+EXPORT_SYMBOL_GPL(dibs_idx_pool_destroy);
+
+/*
+ * Free the draining index @idx if its grace period has passed, waiting
+ * for it if @wait; returns whether it was freed.
+ */
+static bool dibs_idx_drained(struct dibs_idx_pool *pool, unsigned int idx,
+			     bool wait)
+{
+	if (wait)
+		cond_synchronize_rcu(pool->drain_gp[idx]);
+	else if (!poll_state_synchronize_rcu(pool->drain_gp[idx]))
+		return false;
+	__clear_bit(idx, pool->draining);
+	__clear_bit(idx, pool->used);
+	return true;
+}
+
+/*
+ * Every index is taken or draining: free the draining ones whose grace
+ * period has passed, or, if none has, wait for a grace period and free
+ * them all. Returns whether there were any.
+ */
+static bool dibs_idx_reclaim(struct dibs_idx_pool *pool)
+{
+	unsigned int idx;
+	bool freed = false;
+
+	if (bitmap_empty(pool->draining, pool->nr))
+		return false;
+	for_each_set_bit(idx, pool->draining, pool->nr)
+		freed |= dibs_idx_drained(pool, idx, false);
+	if (!freed) {
+		/*
+		 * Free them all without polling again: during boot grace
+		 * periods are expedited, and those do not advance the state
+		 * that poll_state_synchronize_rcu() looks at.
+		 */
+		synchronize_rcu();
+		for_each_set_bit(idx, pool->draining, pool->nr)
+			__clear_bit(idx, pool->used);
+		bitmap_zero(pool->draining, pool->nr);
+	}
+	return true;
+}
+
+/**
+ * dibs_idx_reserve() - take a DMB index
+ * @pool: the pool
+ * @requested: the index a client asked for, or 0 for any
+ *
+ * Context: process context, may sleep (for a grace period).
+ * Return: the index; -EINVAL if @requested is out of range, -EBUSY if it
+ * is taken, -ENOSPC if no index is free.
+ */
+int dibs_idx_reserve(struct dibs_idx_pool *pool, u32 requested)
+{
+	unsigned long idx;
+
+	if (requested) {
+		if (requested >= pool->nr)
+			return -EINVAL;
+		if (test_bit(requested, pool->draining))
+			dibs_idx_drained(pool, requested, true);
+		if (test_bit(requested, pool->used))
+			return -EBUSY;
+		idx = requested;
+	} else {
+		idx = find_first_zero_bit(pool->used, pool->nr);
+		if (idx >= pool->nr && dibs_idx_reclaim(pool))
+			idx = find_first_zero_bit(pool->used, pool->nr);
+		if (idx >= pool->nr)
+			return -ENOSPC;
+	}
+	__set_bit(idx, pool->used);
+	return idx;
+}
+EXPORT_SYMBOL_GPL(dibs_idx_reserve);
+
+/**
+ * dibs_idx_release() - give back an index no signal can carry
+ * @pool: the pool
+ * @idx: an index taken with dibs_idx_reserve() and never published to a
+ *	client (the error path of register_dmb())
+ *
+ * Context: any context.
+ */
+void dibs_idx_release(struct dibs_idx_pool *pool, unsigned int idx)
+{
+	__clear_bit(idx, pool->used);
+}
+EXPORT_SYMBOL_GPL(dibs_idx_release);
+
+/**
+ * dibs_idx_drain() - give back the index of an unregistered DMB
+ * @pool: the pool
+ * @idx: the index; signals for it may still be in delivery under RCU
+ *
+ * The index is handed out again only after an RCU grace period.
+ *
+ * Context: any context.
+ */
+void dibs_idx_drain(struct dibs_idx_pool *pool, unsigned int idx)
+{
+	pool->drain_gp[idx] = get_state_synchronize_rcu();
+	__set_bit(idx, pool->draining);
+}
+EXPORT_SYMBOL_GPL(dibs_idx_drain);
+
+/**
+ * dibs_idx_in_use() - indices taken and not draining
+ * @pool: the pool
+ *
+ * Context: any context.
+ * Return: the number of indices registered or kept by the driver.
+ */
+unsigned int dibs_idx_in_use(const struct dibs_idx_pool *pool)
+{
+	return bitmap_weight(pool->used, pool->nr) -
+	       bitmap_weight(pool->draining, pool->nr);
+}
+EXPORT_SYMBOL_GPL(dibs_idx_in_use);
 
 static int __init dibs_init(void)
 {

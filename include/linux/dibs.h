@@ -431,4 +431,36 @@ int dibs_dmb_clear_owner(struct dibs_dev *dibs, unsigned int idx);
 int dibs_handle_irq(struct dibs_dev *dibs, unsigned int idx, u16 dmbemask);
 void dibs_handle_event(struct dibs_dev *dibs, const struct dibs_event *event);
 
+/**
+ * struct dibs_idx_pool - the DMB indices of a device, for its driver
+ * @nr: number of indices, 0 to @nr - 1.
+ * @used: indices taken: registered, kept by the driver, or draining.
+ * @draining: indices of unregistered DMBs that a signal still in delivery
+ *	may carry, until the RCU grace period in @drain_gp has passed.
+ * @drain_gp: per index, the RCU grace period state when it began draining.
+ *
+ * The core delivers a signal to whichever client owns a DMB index at that
+ * moment, so a driver whose signal delivery runs under RCU must not give
+ * an unregistered DMB's index to the next DMB before a grace period has
+ * passed. A pool does the bookkeeping: dibs_idx_reserve() hands out the
+ * lowest index that is neither taken nor draining (or a requested one),
+ * dibs_idx_drain() lets an index go after a grace period. Draining indices
+ * are freed when all others are taken, or when one is requested by number
+ * (waiting for its grace period if needed). The driver serialises all
+ * calls for one pool and may read the bitmaps under the same lock.
+ */
+struct dibs_idx_pool {
+	unsigned int nr;
+	unsigned long *used;
+	unsigned long *draining;
+	unsigned long *drain_gp;
+};
+
+int dibs_idx_pool_init(struct dibs_idx_pool *pool, unsigned int nr);
+void dibs_idx_pool_destroy(struct dibs_idx_pool *pool);
+int dibs_idx_reserve(struct dibs_idx_pool *pool, u32 requested);
+void dibs_idx_release(struct dibs_idx_pool *pool, unsigned int idx);
+void dibs_idx_drain(struct dibs_idx_pool *pool, unsigned int idx);
+unsigned int dibs_idx_in_use(const struct dibs_idx_pool *pool);
+
 #endif /* _DIBS_H */
