@@ -322,12 +322,17 @@ static atomic_t *dibs_ivs_mask(struct dibs_ivs_dev *ivs, void *sig,
 	return (atomic_t *)(sig + ivs->l.bitmap_size) + idx;
 }
 
+/* The attached bitmap of a signal area, after the pending bits and masks. */
+static void *dibs_ivs_attached(struct dibs_ivs_dev *ivs, void *sig)
+{
+	return sig + ivs->l.bitmap_size + ivs->l.max_dmbs * sizeof(u32);
+}
+
 /* The word of the attached bitmap with bit @idx, as 32-bit words. */
 static atomic_t *dibs_ivs_attached_word(struct dibs_ivs_dev *ivs, void *sig,
 					unsigned int idx)
 {
-	return (atomic_t *)(sig + ivs->l.bitmap_size +
-			    ivs->l.max_dmbs * sizeof(u32)) + idx / 32;
+	return (atomic_t *)dibs_ivs_attached(ivs, sig) + idx / 32;
 }
 
 static struct dibs_ivshmem_desc *dibs_ivs_desc(struct dibs_ivs_dev *ivs,
@@ -359,6 +364,18 @@ static bool dibs_ivs_overlap(u64 a, u64 alen, u64 b, u64 blen)
 }
 
 /**
+ * struct dibs_ivs_area - an area of the region, as the header places it
+ * @off: its offset.
+ * @len: its length.
+ * @align: the alignment its offset must have.
+ */
+struct dibs_ivs_area {
+	u64 off;
+	u64 len;
+	u64 align;
+};
+
+/**
  * dibs_ivs_check_header() - check a region's header and compute its layout
  * @hdr: a copy of the header
  * @size: size of the region as mapped
@@ -372,8 +389,8 @@ VISIBLE_IF_KUNIT int dibs_ivs_check_header(const struct dibs_ivshmem_header *hdr
 					   u64 size, struct dibs_ivs_layout *l,
 					   const char **why)
 {
-	u64 peers_len, mbox_len, sig_len, desc_len, heap_len;
-	u64 off[5], len[5];
+	struct dibs_ivs_area area[5];
+	u64 heap_len;
 	u32 min_sig;
 	int i, j;
 
@@ -429,34 +446,36 @@ VISIBLE_IF_KUNIT int dibs_ivs_check_header(const struct dibs_ivshmem_header *hdr
 	l->desc_off = le64_to_cpu(hdr->desc_off);
 	l->heap_off = le64_to_cpu(hdr->heap_off);
 
-	/* The counts are small: none of these products overflows. */
-	peers_len = (u64)l->max_peers * DIBS_IVSHMEM_PEER_SIZE;
-	mbox_len = (u64)l->max_peers * l->max_peers * DIBS_IVSHMEM_MBOX_SIZE;
-	sig_len = (u64)l->max_peers * l->max_peers * l->sig_size;
-	desc_len = (u64)l->max_peers * l->max_dmbs * DIBS_IVSHMEM_DESC_SIZE;
-	heap_len = l->max_peers * l->heap_size;	/* heap_size <= size */
-	off[0] = l->peer_off;
-	len[0] = peers_len;
-	off[1] = l->mbox_off;
-	len[1] = mbox_len;
-	off[2] = l->sig_off;
-	len[2] = sig_len;
-	off[3] = l->desc_off;
-	len[3] = desc_len;
-	off[4] = l->heap_off;
-	len[4] = heap_len;
-	for (i = 0; i < ARRAY_SIZE(off); i++) {
-		u64 align = i == 4 ? DIBS_IVSHMEM_HEAP_ALIGN :
-				     DIBS_IVSHMEM_AREA_ALIGN;
+	if (check_mul_overflow((u64)l->max_peers, l->heap_size, &heap_len)) {
+		*why = "area misaligned or outside the region";
+		return -EINVAL;
+	}
+	/* The other counts are small: none of these products overflows. */
+	area[0] = (struct dibs_ivs_area){ l->peer_off,
+		(u64)l->max_peers * DIBS_IVSHMEM_PEER_SIZE,
+		DIBS_IVSHMEM_AREA_ALIGN };
+	area[1] = (struct dibs_ivs_area){ l->mbox_off,
+		(u64)l->max_peers * l->max_peers * DIBS_IVSHMEM_MBOX_SIZE,
+		DIBS_IVSHMEM_AREA_ALIGN };
+	area[2] = (struct dibs_ivs_area){ l->sig_off,
+		(u64)l->max_peers * l->max_peers * l->sig_size,
+		DIBS_IVSHMEM_AREA_ALIGN };
+	area[3] = (struct dibs_ivs_area){ l->desc_off,
+		(u64)l->max_peers * l->max_dmbs * DIBS_IVSHMEM_DESC_SIZE,
+		DIBS_IVSHMEM_AREA_ALIGN };
+	area[4] = (struct dibs_ivs_area){ l->heap_off, heap_len,
+		DIBS_IVSHMEM_HEAP_ALIGN };
 
-		if (heap_len / l->max_peers != l->heap_size ||
-		    off[i] < DIBS_IVSHMEM_HEADER_SIZE ||
-		    !dibs_ivs_area_ok(off[i], len[i], align, size)) {
+	for (i = 0; i < ARRAY_SIZE(area); i++) {
+		if (area[i].off < DIBS_IVSHMEM_HEADER_SIZE ||
+		    !dibs_ivs_area_ok(area[i].off, area[i].len, area[i].align,
+				      size)) {
 			*why = "area misaligned or outside the region";
 			return -EINVAL;
 		}
 		for (j = 0; j < i; j++) {
-			if (dibs_ivs_overlap(off[i], len[i], off[j], len[j])) {
+			if (dibs_ivs_overlap(area[i].off, area[i].len,
+					     area[j].off, area[j].len)) {
 				*why = "areas overlap";
 				return -EINVAL;
 			}
@@ -832,15 +851,12 @@ static int dibs_ivs_unregister_dmb(struct dibs_dev *dibs,
 		if (time_after(jiffies, deadline)) {
 			pr_warn("%s: moves of slot %u into DMB %u do not end; keeping it\n",
 				dev_name(&dibs->dev), dmb->writer, dmb->idx);
-			dmb->hold |= DIBS_IVS_HOLD_MOVES;
 			break;
 		}
 		usleep_range(DIBS_IVS_POLL_US, 2 * DIBS_IVS_POLL_US);
 	}
-	if (!(dmb->hold & DIBS_IVS_HOLD_MOVES))
-		dibs_ivs_drain_idx(ivs, dmb);
-	if (dibs_ivs_attached_by_writer(ivs, dmb))
-		dmb->hold |= DIBS_IVS_HOLD_ATTACHED;
+	/* Held until whatever of this is not over yet is. */
+	dmb->hold = DIBS_IVS_HOLD_MOVES | DIBS_IVS_HOLD_ATTACHED;
 	list_add(&dmb->held, &ivs->held);
 	dibs_ivs_release(ivs, dmb);
 	mutex_unlock(&ivs->lock);
@@ -965,7 +981,7 @@ static void dibs_ivs_deliver_from(struct dibs_ivs_dev *ivs, unsigned int from)
 
 		if (!atomic64_read(p))
 			continue;
-		bits = le64_to_cpu((__force __le64)atomic64_xchg(p, 0));
+		bits = atomic64_xchg(p, 0);
 		for_each_set_bit(bit, &bits, 64) {
 			idx = word * 64 + bit;
 			if (idx >= ivs->l.max_dmbs)
@@ -1216,11 +1232,14 @@ static void dibs_ivs_take_events(struct dibs_ivs_dev *ivs, unsigned int s)
 	smp_store_release(&mb->tail, cpu_to_le32(peer->rx_tail));
 }
 
-/* Slot @s lost its peer: tell the clients, let go of it; under the lock. */
+/*
+ * Slot @s lost its peer: tell the clients, let go of it; under the lock.
+ * The caller then releases the held DMBs the peer wrote.
+ */
 static void dibs_ivs_lose(struct dibs_ivs_dev *ivs, unsigned int s)
 {
 	struct dibs_ivs_peer *peer = &ivs->peers[s];
-	struct dibs_ivs_dmb *dmb, *next;
+	struct dibs_ivs_dmb *dmb;
 	struct dibs_event event = {
 		.type = DIBS_DEV_EVENT,
 		.subtype = DIBS_DEV_DISABLED,
@@ -1253,9 +1272,6 @@ static void dibs_ivs_lose(struct dibs_ivs_dev *ivs, unsigned int s)
 		event.buffer_tok = dmb->token;
 		dibs_handle_event(ivs->dibs, &event);
 	}
-	list_for_each_entry_safe(dmb, next, &ivs->held, held)
-		if (dmb->writer == s)
-			dibs_ivs_release(ivs, dmb);
 }
 
 /* The periodic and interrupt-driven look at the peer table. */
@@ -1394,10 +1410,8 @@ static void dibs_ivs_take_slot(struct dibs_ivs_dev *ivs)
 		void *sig_in = dibs_ivs_sig(ivs, ivs->slot, s);
 		void *sig_out = dibs_ivs_sig(ivs, s, ivs->slot);
 
-		memset(sig_in, 0, ivs->l.bitmap_size +
-				  ivs->l.max_dmbs * sizeof(u32));
-		memset(sig_out + ivs->l.bitmap_size +
-		       ivs->l.max_dmbs * sizeof(u32), 0, ivs->l.bitmap_size);
+		memset(sig_in, 0, dibs_ivs_attached(ivs, sig_in) - sig_in);
+		memset(dibs_ivs_attached(ivs, sig_out), 0, ivs->l.bitmap_size);
 		ivs->peers[s].rx_tail = le32_to_cpu(READ_ONCE(in->head));
 		WRITE_ONCE(in->tail, cpu_to_le32(ivs->peers[s].rx_tail));
 		ivs->peers[s].tx_head = le32_to_cpu(READ_ONCE(out->head));

@@ -48,7 +48,6 @@ struct ivt_slot {
 	struct dibs_ivs_dev *ivs;	/* receives doorbells when set */
 	bool deaf;			/* doorbells to it are lost */
 	atomic_t pending;		/* vectors rung, not yet delivered */
-	atomic_t rung[DIBS_IVSHMEM_VECTORS];
 	struct irq_work work;
 };
 
@@ -193,7 +192,6 @@ static void ivt_ring(void *hw_priv, u16 s, unsigned int vector)
 	if (s >= m->l.max_peers || vector >= DIBS_IVSHMEM_VECTORS)
 		return;
 	slot = &m->slots[s];
-	atomic_inc(&slot->rung[vector]);
 	if (READ_ONCE(slot->deaf) || !READ_ONCE(slot->ivs))
 		return;
 	atomic_or(BIT(vector), &slot->pending);
@@ -1229,6 +1227,7 @@ struct ivt_mover {
 	atomic_t unreachable;
 	atomic_t other;
 	bool stop;
+	struct task_struct *task;
 };
 
 static int ivt_mover_fn(void *data)
@@ -1259,6 +1258,24 @@ static int ivt_mover_fn(void *data)
 	return 0;
 }
 
+/* Start moving into the DMB of @token (0: wait) from @dibs. */
+static void ivt_mover_start(struct kunit *test, struct ivt_mover *mv,
+			    struct dibs_dev *dibs, u64 *token)
+{
+	mv->dibs = dibs;
+	mv->token = token;
+	mv->task = kthread_run(ivt_mover_fn, mv, "ivt-mover");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, mv->task);
+	get_task_struct(mv->task);
+}
+
+static void ivt_mover_stop(struct ivt_mover *mv)
+{
+	WRITE_ONCE(mv->stop, true);
+	kthread_stop(mv->task);
+	put_task_struct(mv->task);
+}
+
 /*
  * Moves race the owner unregistering a DMB and registering the next in the
  * same memory: every move succeeds or finds the token gone, none writes
@@ -1268,7 +1285,6 @@ static void dibs_ivs_test_race_move_unregister(struct kunit *test)
 {
 	struct ivt_model *m = ivt_model(test, IVT_PEERS, IVT_DMBS);
 	struct ivt_mover *mv = kunit_kzalloc(test, sizeof(*mv), GFP_KERNEL);
-	struct task_struct *task;
 	struct dibs_dev *d[2];
 	struct ivt_dmb *td;
 	u64 token = 0;
@@ -1276,11 +1292,7 @@ static void dibs_ivs_test_race_move_unregister(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, mv);
 	ivt_mesh(test, m, 2, d);
-	mv->dibs = d[1];
-	mv->token = &token;
-	task = kthread_run(ivt_mover_fn, mv, "ivt-mover");
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, task);
-	get_task_struct(task);
+	ivt_mover_start(test, mv, d[1], &token);
 	for (round = 0; round < 200; round++) {
 		KUNIT_ASSERT_EQ(test, 0, ivt_register(test, d[0], d[1], 4096, 0,
 						      &td));
@@ -1291,9 +1303,7 @@ static void dibs_ivs_test_race_move_unregister(struct kunit *test)
 		usleep_range(50, 200);
 		ivt_unregister(test, td);
 	}
-	WRITE_ONCE(mv->stop, true);
-	kthread_stop(task);
-	put_task_struct(task);
+	ivt_mover_stop(mv);
 	KUNIT_EXPECT_EQ(test, 0, dirty);
 	KUNIT_EXPECT_EQ(test, 0, atomic_read(&mv->other));
 	KUNIT_EXPECT_GT(test, atomic_read(&mv->ok), 0);
@@ -1311,7 +1321,6 @@ static void dibs_ivs_test_race_move_owner_dies(struct kunit *test)
 {
 	struct ivt_model *m = ivt_model(test, IVT_PEERS, IVT_DMBS);
 	struct ivt_mover *mv = kunit_kzalloc(test, sizeof(*mv), GFP_KERNEL);
-	struct task_struct *task;
 	struct dibs_dev *d[2];
 	struct ivt_dmb *td;
 	u64 token;
@@ -1320,18 +1329,12 @@ static void dibs_ivs_test_race_move_owner_dies(struct kunit *test)
 	ivt_mesh(test, m, 2, d);
 	td = ivt_dmb(test, d[0], d[1], 4096);
 	token = td->dmb.dmb_tok;
-	mv->dibs = d[1];
-	mv->token = &token;
-	task = kthread_run(ivt_mover_fn, mv, "ivt-mover");
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, task);
-	get_task_struct(task);
+	ivt_mover_start(test, mv, d[1], &token);
 	KUNIT_EXPECT_TRUE(test, ivt_wait_for(atomic_read(&mv->ok) > 100));
 	WRITE_ONCE(m->slots[0].deaf, true);
 	ivt_server_set(m, 0, DIBS_IVSHMEM_SRV_GONE);
 	KUNIT_EXPECT_TRUE(test, ivt_wait_for(atomic_read(&mv->unreachable) > 100));
-	WRITE_ONCE(mv->stop, true);
-	kthread_stop(task);
-	put_task_struct(task);
+	ivt_mover_stop(mv);
 	KUNIT_EXPECT_EQ(test, 0, atomic_read(&mv->gone));
 	KUNIT_EXPECT_EQ(test, 0, atomic_read(&mv->other));
 	KUNIT_EXPECT_EQ(test, le64_to_cpu(ivt_peer(m, 1)->moves_begun),
