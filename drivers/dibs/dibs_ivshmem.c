@@ -10,6 +10,7 @@
 
 #include <linux/atomic.h>
 #include <linux/bitmap.h>
+#include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/dibs.h>
 #include <linux/genalloc.h>
@@ -24,6 +25,7 @@
 #include <linux/pci.h>
 #include <linux/random.h>
 #include <linux/rcupdate.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
@@ -86,6 +88,12 @@
  * returns the DMB's address in this guest's mapping of the region. The
  * owner does not reuse the memory until the writer detaches or is gone.
  *
+ * Peers: ``/sys/kernel/debug/dibs_ivshmem/<device>/peers`` lists the
+ * device itself and every peer it can reach, one line each: the slot, the
+ * GID, the generation and ``self`` or ``peer``. A client that is told a
+ * peer's GID this way can reach it with signal_event() and learn the rest
+ * through DIBS.
+ *
  * VLANs are not isolated on this fabric: add_vlan_id() and del_vlan_id()
  * accept ids 0 to 4095 and SMC-D's reserved id 0x1FFF, and change nothing.
  *
@@ -121,6 +129,9 @@
 /* Why an unregistered DMB cannot be reused yet. */
 #define DIBS_IVS_HOLD_MOVES	BIT(0)	/* writer's moves did not end */
 #define DIBS_IVS_HOLD_ATTACHED	BIT(1)	/* writer has it attached */
+
+/* /sys/kernel/debug/dibs_ivshmem, or an error pointer debugfs ignores. */
+static struct dentry *dibs_ivs_debugfs;
 
 /**
  * struct dibs_ivs_view - which peers are reachable, as move_data() sees it
@@ -248,6 +259,7 @@ struct dibs_ivs_attach {
  * @sig_lock: serialises signal delivery.
  * @beat: the heartbeat.
  * @work: the peer check.
+ * @debugfs: the device's debugfs directory.
  * @heartbeat: this device's heartbeat count.
  * @leaving: the device is going away: it starts no more moves,
  *	attachments or events; set under @lock.
@@ -276,6 +288,7 @@ struct dibs_ivs_dev {
 	spinlock_t sig_lock;	/* see above */
 	struct delayed_work beat;
 	struct delayed_work work;
+	struct dentry *debugfs;
 	u64 heartbeat;
 	bool leaving;
 	bool stopping;
@@ -1274,6 +1287,34 @@ static void dibs_ivs_lose(struct dibs_ivs_dev *ivs, unsigned int s)
 	}
 }
 
+/**
+ * dibs_ivs_peers_show() - list the device and the peers it reaches
+ * @m: the seq_file of ``peers`` in the device's debugfs directory
+ * @unused: unused
+ *
+ * Context: process context, takes &dibs_ivs_dev.lock.
+ * Return: 0.
+ */
+VISIBLE_IF_KUNIT int dibs_ivs_peers_show(struct seq_file *m, void *unused)
+{
+	struct dibs_ivs_dev *ivs = m->private;
+	unsigned int s;
+
+	mutex_lock(&ivs->lock);
+	for (s = 0; s < ivs->l.max_peers; s++) {
+		if (s == ivs->slot)
+			seq_printf(m, "%u %pUb %u self\n", s, &ivs->dibs->gid,
+				   ivs->gen);
+		else if (ivs->peers[s].alive)
+			seq_printf(m, "%u %pUb %u peer\n", s,
+				   &ivs->peers[s].gid, ivs->peers[s].gen);
+	}
+	mutex_unlock(&ivs->lock);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(dibs_ivs_peers_show);
+DEFINE_SHOW_ATTRIBUTE(dibs_ivs_peers);
+
 /* The periodic and interrupt-driven look at the peer table. */
 static void dibs_ivs_check_peers(struct dibs_ivs_dev *ivs)
 {
@@ -1556,6 +1597,10 @@ struct dibs_ivs_dev *dibs_ivs_dev_create(const struct dibs_ivs_params *p)
 	if (ret)
 		goto err_leave;
 
+	ivs->debugfs = debugfs_create_dir(dev_name(&dibs->dev),
+					  dibs_ivs_debugfs);
+	debugfs_create_file("peers", 0444, ivs->debugfs, ivs,
+			    &dibs_ivs_peers_fops);
 	dibs_ivs_ring_connected(ivs);
 	queue_delayed_work(system_wq, &ivs->beat, ivs->period);
 	mod_delayed_work(system_wq, &ivs->work, 0);
@@ -1627,6 +1672,8 @@ void dibs_ivs_dev_destroy(struct dibs_ivs_dev *ivs)
 	struct dibs_ivshmem_peer *me = dibs_ivs_peer_at(ivs, ivs->slot);
 	unsigned int left;
 
+	/* No reader of the peers is left once this returns. */
+	debugfs_remove(ivs->debugfs);
 	mutex_lock(&ivs->lock);
 	WRITE_ONCE(ivs->leaving, true);
 	mutex_unlock(&ivs->lock);
@@ -1915,7 +1962,26 @@ static struct pci_driver dibs_ivs_pci_driver = {
 	.remove = dibs_ivs_pci_remove,
 	.driver.probe_type = PROBE_PREFER_ASYNCHRONOUS,
 };
-module_pci_driver(dibs_ivs_pci_driver);
+
+static int __init dibs_ivs_init(void)
+{
+	int ret;
+
+	dibs_ivs_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	ret = pci_register_driver(&dibs_ivs_pci_driver);
+	if (ret)
+		debugfs_remove(dibs_ivs_debugfs);
+	return ret;
+}
+
+static void __exit dibs_ivs_exit(void)
+{
+	pci_unregister_driver(&dibs_ivs_pci_driver);
+	debugfs_remove(dibs_ivs_debugfs);
+}
+
+module_init(dibs_ivs_init);
+module_exit(dibs_ivs_exit);
 
 MODULE_DESCRIPTION("DIBS device over QEMU's ivshmem shared memory");
 MODULE_LICENSE("GPL");

@@ -85,12 +85,14 @@ void dibs_ivs_irq(struct dibs_ivs_dev *ivs, unsigned int vector);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 struct dibs_ivshmem_header;
+struct seq_file;
 
 int dibs_ivs_check_header(const struct dibs_ivshmem_header *hdr, u64 size,
 			  struct dibs_ivs_layout *l, const char **why);
 struct dibs_dev *dibs_ivs_dev_dibs(struct dibs_ivs_dev *ivs);
 unsigned int dibs_ivs_dmbs_held(struct dibs_ivs_dev *ivs);
 void dibs_ivs_poll(struct dibs_ivs_dev *ivs);
+int dibs_ivs_peers_show(struct seq_file *m, void *unused);
 #endif
 
 #endif /* _DIBS_IVSHMEM_H */

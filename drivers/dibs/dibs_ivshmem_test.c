@@ -18,6 +18,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/random.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
@@ -633,6 +634,47 @@ static void dibs_ivs_test_peers_see_each_other(struct kunit *test)
 			le32_to_cpu(ivt_peer(m, 0)->state));
 	KUNIT_EXPECT_EQ(test, le32_to_cpu(ivt_peer(m, 1)->srv_gen),
 			le32_to_cpu(ivt_peer(m, 0)->ack_gen[1]));
+}
+
+/* What dibs_ivs_peers_show() prints for the device in slot @s. */
+static void ivt_peers_text(struct kunit *test, struct ivt_model *m,
+			   unsigned int s, char *buf, size_t size)
+{
+	struct seq_file seq = { .buf = buf, .size = size };
+
+	memset(buf, 0, size);
+	seq.private = m->slots[s].ivs;
+	KUNIT_ASSERT_EQ(test, 0, dibs_ivs_peers_show(&seq, NULL));
+	KUNIT_ASSERT_LT(test, seq.count, size);
+}
+
+/* The debugfs list of peers: itself, then each peer it reaches. */
+static void dibs_ivs_test_peers_listed(struct kunit *test)
+{
+	struct ivt_model *m = ivt_model(test, IVT_PEERS, IVT_DMBS);
+	char *buf = kunit_kzalloc(test, 512, GFP_KERNEL);
+	char *want = kunit_kzalloc(test, 512, GFP_KERNEL);
+	struct dibs_dev *d[3];
+	u32 gen[3];
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_NOT_NULL(test, want);
+	ivt_mesh(test, m, 3, d);
+	for (i = 0; i < 3; i++)
+		gen[i] = le32_to_cpu(ivt_peer(m, i)->srv_gen);
+	ivt_peers_text(test, m, 1, buf, 512);
+	snprintf(want, 512, "0 %pUb %u peer\n1 %pUb %u self\n2 %pUb %u peer\n",
+		 &d[0]->gid, gen[0], &d[1]->gid, gen[1], &d[2]->gid, gen[2]);
+	KUNIT_EXPECT_STREQ(test, want, buf);
+
+	/* A peer that left is no longer listed. */
+	ivt_leave(m, 2);
+	KUNIT_EXPECT_TRUE(test, ivt_wait_for(!ivt_reaches(d[1], d[2])));
+	ivt_peers_text(test, m, 1, buf, 512);
+	snprintf(want, 512, "0 %pUb %u peer\n1 %pUb %u self\n",
+		 &d[0]->gid, gen[0], &d[1]->gid, gen[1]);
+	KUNIT_EXPECT_STREQ(test, want, buf);
 }
 
 static void dibs_ivs_test_vlan_ids(struct kunit *test)
@@ -1436,6 +1478,7 @@ static struct kunit_case dibs_ivs_test_cases[] = {
 	KUNIT_CASE_PARAM(dibs_ivs_test_bad_header, ivt_bad_header_gen_params),
 	KUNIT_CASE(dibs_ivs_test_join_checks_slot),
 	KUNIT_CASE(dibs_ivs_test_peers_see_each_other),
+	KUNIT_CASE(dibs_ivs_test_peers_listed),
 	KUNIT_CASE(dibs_ivs_test_vlan_ids),
 	KUNIT_CASE(dibs_ivs_test_register_dmb),
 	KUNIT_CASE(dibs_ivs_test_register_honours_index),
