@@ -28,7 +28,16 @@ rounds_missing|size=64
 size_zero|rounds=1 size=0
 size_over_max|rounds=1 size=1048577
 size_missing|rounds=5
-zerocopy_two|rounds=1 size=1 zerocopy=2'
+zerocopy_two|rounds=1 size=1 zerocopy=2
+peer_empty|rounds=1 size=1 peer=
+peer_not_a_gid|rounds=1 size=1 peer=lo
+peer_short_gid|rounds=1 size=1 peer=00000000-0000-0000-0000-00000000000
+peer_long_gid|rounds=1 size=1 peer=00000000-0000-0000-0000-0000000000000'
+
+# "name|input|error" lines: well-formed starts that the device cannot do.
+# GID_LO stands for the GID of lo, which has no signal_event().
+BAD_PEER='peer_unreachable|rounds=1 size=1 peer=6b1c7a2e-0d2f-4a51-9c1e-3f6a9d0b2c41|ENETUNREACH
+peer_itself_no_events|rounds=1 size=1 peer=GID_LO|EOPNOTSUPP'
 
 # "name|input|error" lines for the loopback driver's new_device.
 BAD_NEW_DEVICE='empty_name||EINVAL
@@ -68,6 +77,15 @@ start_rejects() { # input
 	[ "$(log_count "dibs_sample: lo: ")" -gt "$before" ] ||
 		fail "no kernel log message for \"$1\"" || return 1
 	expect_eq "state after \"$1\"" "$(result_of lo state)" idle
+}
+
+# The write fails with the error and nothing starts.
+start_fails() { # input error
+	local input
+
+	input=$(echo "$1" | sed "s/GID_LO/$(cat "$CLASS/lo/gid")/")
+	expect_write "$SAMPLE/lo/start" "$input" "$2" &&
+		expect_eq "state after \"$input\"" "$(result_of lo state)" idle
 }
 
 start_rejects_overlong_input() {
@@ -155,11 +173,13 @@ count() { # table
 ktap_print_header
 ktap_set_plan $(($(count "$BAD_START") + $(count "$BAD_NEW_DEVICE") +
 		 $(count "$BAD_DEL_DEVICE") + $(count "$BAD_BENCH_RUN") +
+		 $(count "$BAD_PEER") +
 		 $(count "$BAD_BENCH_PARAM") + 5))
 if ! load_all; then
 	ktap_exit_fail_msg "cannot load the DIBS modules"
 fi
 table_checks start_rejects_ "$BAD_START" start_rejects
+table_checks start_fails_ "$BAD_PEER" start_fails
 run_check start_rejects_overlong_input start_rejects_overlong_input
 run_check start_busy_while_running start_busy_while_running
 run_check results_is_read_only results_is_read_only

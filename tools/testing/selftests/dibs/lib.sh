@@ -65,6 +65,7 @@ write_status() { # file text
 	*"File exists"*) echo EEXIST ;;
 	*"No such device"*) echo ENODEV ;;
 	*"Operation not supported"*) echo EOPNOTSUPP ;;
+	*"Network is unreachable"*) echo ENETUNREACH ;;
 	*"Permission denied"*) echo EACCES ;;
 	*) echo "unexpected error: $err" ;;
 	esac
