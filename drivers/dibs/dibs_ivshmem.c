@@ -238,6 +238,7 @@ struct dibs_ivs_attach {
  * @base: the region.
  * @slot: this device's slot.
  * @gen: the generation it joined with.
+ * @conn_gen: the server's generation of the slot when it joined.
  * @hw: doorbells.
  * @hw_priv: for @hw.
  * @period: heartbeat and peer check interval, jiffies.
@@ -271,6 +272,7 @@ struct dibs_ivs_dev {
 	void *base;
 	u16 slot;
 	u32 gen;
+	u32 conn_gen;
 	const struct dibs_ivs_hw_ops *hw;
 	void *hw_priv;
 	unsigned long period;
@@ -504,6 +506,7 @@ EXPORT_SYMBOL_IF_KUNIT(dibs_ivs_check_header);
  * @srv_gen: its srv_gen.
  * @state: its state.
  * @gen: its gen.
+ * @conn_gen: its conn_gen.
  * @gid: its GID.
  * @heartbeat: its heartbeat.
  */
@@ -512,6 +515,7 @@ struct dibs_ivs_seen {
 	u32 srv_gen;
 	u32 state;
 	u32 gen;
+	u32 conn_gen;
 	uuid_t gid;
 	u64 heartbeat;
 };
@@ -521,12 +525,24 @@ static void dibs_ivs_read_peer(struct dibs_ivs_dev *ivs, unsigned int s,
 {
 	struct dibs_ivshmem_peer *e = dibs_ivs_peer_at(ivs, s);
 
+	u32 gen;
+
 	/* Pairs with the server's release of srv_state after srv_gen. */
 	seen->srv_state = le32_to_cpu(smp_load_acquire(&e->srv_state));
 	seen->srv_gen = le32_to_cpu(READ_ONCE(e->srv_gen));
-	/* Pairs with the peer's release of state after gen and gid. */
+	/*
+	 * A joiner stores state down, then gen with release, then the rest
+	 * and state up with release: a state read between two equal
+	 * readings of gen belongs to that generation. Pairs with those
+	 * releases.
+	 */
+	seen->gen = le32_to_cpu(smp_load_acquire(&e->gen));
+	/* Pairs with the release of state up: the entry follows. */
 	seen->state = le32_to_cpu(smp_load_acquire(&e->state));
-	seen->gen = le32_to_cpu(READ_ONCE(e->gen));
+	gen = le32_to_cpu(READ_ONCE(e->gen));
+	if (gen != seen->gen)
+		seen->state = DIBS_IVSHMEM_PEER_DOWN;
+	seen->conn_gen = le32_to_cpu(READ_ONCE(e->conn_gen));
 	memcpy(&seen->gid, e->gid, sizeof(seen->gid));
 	seen->heartbeat = le64_to_cpu(READ_ONCE(e->heartbeat));
 }
@@ -538,7 +554,7 @@ static void dibs_ivs_read_peer(struct dibs_ivs_dev *ivs, unsigned int s,
 static bool dibs_ivs_seen_present(const struct dibs_ivs_seen *seen)
 {
 	return seen->srv_state == DIBS_IVSHMEM_SRV_CONNECTED &&
-	       seen->gen == seen->srv_gen &&
+	       seen->conn_gen == seen->srv_gen &&
 	       (seen->state == DIBS_IVSHMEM_PEER_UP ||
 		seen->state == DIBS_IVSHMEM_PEER_LEAVING);
 }
@@ -1348,11 +1364,10 @@ static void dibs_ivs_check_peers(struct dibs_ivs_dev *ivs)
 		 * occupant is held here.
 		 */
 		if ((peer->alive || !peer->attached) &&
-		    peer->acked != seen.srv_gen) {
-			peer->acked = seen.srv_gen;
+		    peer->acked != seen.gen) {
+			peer->acked = seen.gen;
 			/* Everything let go of before the joiner learns so. */
-			smp_store_release(&me->ack_gen[s],
-					  cpu_to_le32(seen.srv_gen));
+			smp_store_release(&me->ack_gen[s], cpu_to_le32(seen.gen));
 		}
 	}
 	if (changed)
@@ -1403,8 +1418,25 @@ static void dibs_ivs_ring_connected(struct dibs_ivs_dev *ivs)
 }
 
 /*
+ * Joining, step 3: leave what the slot showed before (an earlier occupant,
+ * or this guest before a reboot or a reload of the driver) and announce
+ * the new generation, which the peers acknowledge once they have let go of
+ * everything of the earlier ones.
+ */
+static void dibs_ivs_announce(struct dibs_ivs_dev *ivs)
+{
+	struct dibs_ivshmem_peer *me = dibs_ivs_peer_at(ivs, ivs->slot);
+
+	WRITE_ONCE(me->state, cpu_to_le32(DIBS_IVSHMEM_PEER_DOWN));
+	WRITE_ONCE(me->conn_gen, cpu_to_le32(ivs->conn_gen));
+	/* State down before the new generation: see dibs_ivs_read_peer(). */
+	smp_store_release(&me->gen, cpu_to_le32(ivs->gen));
+	dibs_ivs_ring_connected(ivs);
+}
+
+/*
  * Wait until every alive peer has let go of everything of this slot's
- * earlier occupants (joining, step 3).
+ * earlier occupants (joining, step 4).
  */
 static int dibs_ivs_wait_acks(struct dibs_ivs_dev *ivs)
 {
@@ -1436,7 +1468,7 @@ static int dibs_ivs_wait_acks(struct dibs_ivs_dev *ivs)
 	return -ETIMEDOUT;
 }
 
-/* Joining, steps 4 and 5; the device is not visible to anyone yet. */
+/* Joining, steps 5 and 6; the device is not visible to anyone yet. */
 static void dibs_ivs_take_slot(struct dibs_ivs_dev *ivs)
 {
 	struct dibs_ivshmem_peer *me = dibs_ivs_peer_at(ivs, ivs->slot);
@@ -1457,11 +1489,10 @@ static void dibs_ivs_take_slot(struct dibs_ivs_dev *ivs)
 		WRITE_ONCE(in->tail, cpu_to_le32(ivs->peers[s].rx_tail));
 		ivs->peers[s].tx_head = le32_to_cpu(READ_ONCE(out->head));
 		ivs->peers[s].acked =
-			le32_to_cpu(READ_ONCE(dibs_ivs_peer_at(ivs, s)->srv_gen));
+			le32_to_cpu(READ_ONCE(dibs_ivs_peer_at(ivs, s)->gen));
 		WRITE_ONCE(me->ack_gen[s], cpu_to_le32(ivs->peers[s].acked));
 	}
 	memcpy(me->gid, &ivs->dibs->gid, sizeof(me->gid));
-	WRITE_ONCE(me->gen, cpu_to_le32(ivs->gen));
 	WRITE_ONCE(me->heartbeat, cpu_to_le64(ivs->heartbeat));
 	/* A move of an earlier occupant that never ended is not waited for. */
 	begun = le64_to_cpu(READ_ONCE(me->moves_begun));
@@ -1514,7 +1545,9 @@ static int dibs_ivs_setup(struct dibs_ivs_dev *ivs,
 			p->name, p->slot);
 		return -ENODEV;
 	}
-	ivs->gen = seen.srv_gen;
+	ivs->conn_gen = seen.srv_gen;
+	/* Differs from every generation of the slot its peers may hold. */
+	ivs->gen = le32_to_cpu(READ_ONCE(dibs_ivs_peer_at(ivs, p->slot)->gen)) + 1;
 
 	n = ivs->l.max_dmbs;
 	ivs->dmbs = kcalloc(n, sizeof(*ivs->dmbs), GFP_KERNEL);
@@ -1584,6 +1617,7 @@ struct dibs_ivs_dev *dibs_ivs_dev_create(const struct dibs_ivs_params *p)
 	if (ret)
 		goto err_put;
 
+	dibs_ivs_announce(ivs);
 	ret = dibs_ivs_wait_acks(ivs);
 	if (ret) {
 		pr_info("%s: other peers still hold slot %u\n", p->name, p->slot);

@@ -313,7 +313,13 @@ static void ivt_server_set(struct ivt_model *m, unsigned int s, u32 state)
 			ivt_ring(m, t, DIBS_IVSHMEM_VEC_CONTROL);
 }
 
-static struct dibs_ivs_dev *ivt_try_join(struct ivt_model *m, unsigned int s)
+/*
+ * A device joins slot @s; with @connect, in a new connection of the slot
+ * (a new QEMU process), else in the one there is (a reloaded driver, or a
+ * rebooted guest).
+ */
+static struct dibs_ivs_dev *ivt_try_join_in(struct ivt_model *m,
+					    unsigned int s, bool connect)
 {
 	struct dibs_ivs_params p = {
 		.name = "ivt",
@@ -331,7 +337,8 @@ static struct dibs_ivs_dev *ivt_try_join(struct ivt_model *m, unsigned int s)
 
 	snprintf(name, sizeof(name), "ivt%d", atomic_inc_return(&serial));
 	p.name = name;
-	ivt_server_set(m, s, DIBS_IVSHMEM_SRV_CONNECTED);
+	if (connect)
+		ivt_server_set(m, s, DIBS_IVSHMEM_SRV_CONNECTED);
 	ivs = dibs_ivs_dev_create(&p);
 	if (!IS_ERR(ivs)) {
 		/* As the PCI driver publishes its device to its handlers. */
@@ -342,8 +349,13 @@ static struct dibs_ivs_dev *ivt_try_join(struct ivt_model *m, unsigned int s)
 	return ivs;
 }
 
-/* Leave in order: stop the doorbells, destroy, and the server notices. */
-static void ivt_leave(struct ivt_model *m, unsigned int s)
+static struct dibs_ivs_dev *ivt_try_join(struct ivt_model *m, unsigned int s)
+{
+	return ivt_try_join_in(m, s, true);
+}
+
+/* The driver goes in order: stop the doorbells and destroy. */
+static void ivt_unload(struct ivt_model *m, unsigned int s)
 {
 	struct ivt_slot *slot = &m->slots[s];
 	struct dibs_ivs_dev *ivs = slot->ivs;
@@ -351,6 +363,12 @@ static void ivt_leave(struct ivt_model *m, unsigned int s)
 	WRITE_ONCE(slot->ivs, NULL);
 	irq_work_sync(&slot->work);
 	dibs_ivs_dev_destroy(ivs);
+}
+
+/* Leave in order, and the server notices the connection closing. */
+static void ivt_leave(struct ivt_model *m, unsigned int s)
+{
+	ivt_unload(m, s);
 	ivt_server_set(m, s, DIBS_IVSHMEM_SRV_GONE);
 }
 
@@ -362,15 +380,21 @@ static void ivt_leave_action(void *data)
 		ivt_leave(slot->m, slot->s);
 }
 
-static struct dibs_dev *ivt_join(struct kunit *test, struct ivt_model *m,
-				 unsigned int s)
+static struct dibs_dev *ivt_join_in(struct kunit *test, struct ivt_model *m,
+				    unsigned int s, bool connect)
 {
-	struct dibs_ivs_dev *ivs = ivt_try_join(m, s);
+	struct dibs_ivs_dev *ivs = ivt_try_join_in(m, s, connect);
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ivs);
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, ivt_leave_action,
 							   &m->slots[s]));
 	return dibs_ivs_dev_dibs(ivs);
+}
+
+static struct dibs_dev *ivt_join(struct kunit *test, struct ivt_model *m,
+				 unsigned int s)
+{
+	return ivt_join_in(test, m, s, true);
 }
 
 /* Whether @a reaches @b. */
@@ -485,9 +509,12 @@ static void ivt_script_peer(struct ivt_model *m, unsigned int s, uuid_t *gid)
 	struct dibs_ivshmem_peer *e = ivt_peer(m, s);
 
 	ivt_server_set(m, s, DIBS_IVSHMEM_SRV_CONNECTED);
+	WRITE_ONCE(e->state, cpu_to_le32(DIBS_IVSHMEM_PEER_DOWN));
+	e->conn_gen = e->srv_gen;
+	/* Down before the new generation, as a peer joins. */
+	smp_store_release(&e->gen, cpu_to_le32(le32_to_cpu(e->gen) + 1));
 	uuid_gen(gid);
 	memcpy(e->gid, gid, sizeof(*gid));
-	e->gen = e->srv_gen;
 	le64_add_cpu(&e->heartbeat, 1);
 	/* The entry before the state, as a peer joins. */
 	smp_store_release(&e->state, cpu_to_le32(DIBS_IVSHMEM_PEER_UP));
@@ -632,7 +659,7 @@ static void dibs_ivs_test_peers_see_each_other(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, memcmp(ivt_peer(m, 1)->gid, &d[1]->gid, 16));
 	KUNIT_EXPECT_EQ(test, DIBS_IVSHMEM_PEER_UP,
 			le32_to_cpu(ivt_peer(m, 0)->state));
-	KUNIT_EXPECT_EQ(test, le32_to_cpu(ivt_peer(m, 1)->srv_gen),
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(ivt_peer(m, 1)->gen),
 			le32_to_cpu(ivt_peer(m, 0)->ack_gen[1]));
 }
 
@@ -662,7 +689,7 @@ static void dibs_ivs_test_peers_listed(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, want);
 	ivt_mesh(test, m, 3, d);
 	for (i = 0; i < 3; i++)
-		gen[i] = le32_to_cpu(ivt_peer(m, i)->srv_gen);
+		gen[i] = le32_to_cpu(ivt_peer(m, i)->gen);
 	ivt_peers_text(test, m, 1, buf, 512);
 	snprintf(want, 512, "0 %pUb %u peer\n1 %pUb %u self\n2 %pUb %u peer\n",
 		 &d[0]->gid, gen[0], &d[1]->gid, gen[1], &d[2]->gid, gen[2]);
@@ -1176,7 +1203,7 @@ static void dibs_ivs_test_peer_dies(struct kunit *test)
 	/* Unregistering does not wait for the dead writer. */
 	ivt_unregister(test, td);
 	KUNIT_EXPECT_EQ(test, 0, dibs_ivs_dmbs_held(m->slots[0].ivs));
-	KUNIT_EXPECT_EQ(test, le32_to_cpu(ivt_peer(m, 1)->srv_gen),
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(ivt_peer(m, 1)->gen),
 			le32_to_cpu(ivt_peer(m, 0)->ack_gen[1]));
 }
 
@@ -1199,6 +1226,56 @@ static void dibs_ivs_test_heartbeat_stops(struct kunit *test)
 	e->heartbeat = cpu_to_le64(2);
 	dibs_ivs_poll(m->slots[0].ivs);
 	KUNIT_EXPECT_EQ(test, -ENETUNREACH, d->ops->query_remote_gid(d, &gid, 0, 0));
+}
+
+/* A driver reloaded in the same connection joins as a new peer. */
+static void dibs_ivs_test_rejoin_after_reload(struct kunit *test)
+{
+	struct ivt_model *m = ivt_model(test, IVT_PEERS, IVT_DMBS);
+	struct dibs_dev *d[2];
+	struct ivt_dmb *td;
+	uuid_t gid;
+	u32 gen;
+
+	ivt_mesh(test, m, 2, d);
+	td = ivt_dmb(test, d[0], d[1], 4096);
+	gid = d[1]->gid;
+	gen = le32_to_cpu(ivt_peer(m, 1)->gen);
+	ivt_unload(m, 1);
+	ivt_expect_lost(test, d[0], &gid, td->dmb.dmb_tok);
+	ivt_unregister(test, td);
+
+	d[1] = ivt_join_in(test, m, 1, false);
+	KUNIT_EXPECT_EQ(test, gen + 1, le32_to_cpu(ivt_peer(m, 1)->gen));
+	KUNIT_EXPECT_TRUE(test, ivt_wait_for(ivt_reaches(d[0], d[1])));
+	KUNIT_EXPECT_TRUE(test, ivt_wait_for(ivt_reaches(d[1], d[0])));
+	KUNIT_EXPECT_EQ(test, -ENETUNREACH,
+			d[0]->ops->query_remote_gid(d[0], &gid, 0, 0));
+	td = ivt_dmb(test, d[0], d[1], 4096);
+	KUNIT_EXPECT_EQ(test, 0, ivt_move(d[1], td->dmb.dmb_tok, 0, false, 0,
+					  &gid, sizeof(gid)));
+}
+
+/*
+ * A guest that reboots joins in the same connection while its peers still
+ * count on its kernel before the reboot, whose heartbeat has not timed out.
+ */
+static void dibs_ivs_test_rejoin_after_reboot(struct kunit *test)
+{
+	struct ivt_model *m = ivt_model(test, IVT_PEERS, IVT_DMBS);
+	struct dibs_dev *d[2];
+	uuid_t gid;
+
+	d[0] = ivt_join(test, m, 0);
+	ivt_script_peer(m, 1, &gid);
+	ivt_ring(m, 0, DIBS_IVSHMEM_VEC_CONTROL);
+	KUNIT_ASSERT_TRUE(test, ivt_wait_for(!d[0]->ops->query_remote_gid(d[0], &gid, 0, 0)));
+
+	d[1] = ivt_join_in(test, m, 1, false);
+	KUNIT_EXPECT_EQ(test, -ENETUNREACH,
+			d[0]->ops->query_remote_gid(d[0], &gid, 0, 0));
+	KUNIT_EXPECT_TRUE(test, ivt_wait_for(ivt_reaches(d[0], d[1])));
+	KUNIT_EXPECT_TRUE(test, ivt_wait_for(ivt_reaches(d[1], d[0])));
 }
 
 /* A peer holding an earlier occupant's DMB attached delays the next join. */
@@ -1497,6 +1574,8 @@ static struct kunit_case dibs_ivs_test_cases[] = {
 	KUNIT_CASE(dibs_ivs_test_peer_leaves),
 	KUNIT_CASE(dibs_ivs_test_peer_dies),
 	KUNIT_CASE(dibs_ivs_test_heartbeat_stops),
+	KUNIT_CASE(dibs_ivs_test_rejoin_after_reload),
+	KUNIT_CASE(dibs_ivs_test_rejoin_after_reboot),
 	KUNIT_CASE(dibs_ivs_test_join_waits_for_detach),
 	KUNIT_CASE(dibs_ivs_test_removal_with_dmbs_left),
 	KUNIT_CASE_SLOW(dibs_ivs_test_race_move_unregister),

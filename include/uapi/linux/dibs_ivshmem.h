@@ -100,13 +100,15 @@ struct dibs_ivshmem_header {
  * @srv_gen: server: incremented for each peer that connects to the slot.
  * @reserved0: zero.
  * @state: peer: a DIBS_IVSHMEM_PEER_* value.
- * @gen: peer: the @srv_gen it joined with.
+ * @gen: peer: its generation, one more than the value it found here when
+ *	it joined.
  * @gid: peer: the GID of its DIBS device.
  * @heartbeat: peer: incremented once a second while up.
  * @moves_begun: peer: moves into other peers' DMBs begun.
  * @moves_done: peer: moves ended.
- * @ack_gen: peer: for each slot, the @srv_gen up to which this peer has let
- *	go of everything of the slot's earlier occupants.
+ * @ack_gen: peer: for each slot, the @gen up to which this peer has let go
+ *	of everything of the slot's earlier occupants.
+ * @conn_gen: peer: the @srv_gen of the connection it joined in.
  * @reserved: zero.
  */
 struct dibs_ivshmem_peer {
@@ -120,7 +122,8 @@ struct dibs_ivshmem_peer {
 	__le64	moves_begun;
 	__le64	moves_done;
 	__le32	ack_gen[DIBS_IVSHMEM_MAX_PEERS];
-	__u8	reserved[128];
+	__le32	conn_gen;
+	__u8	reserved[124];
 };
 
 /**
