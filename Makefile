@@ -6,6 +6,7 @@
 #   make deps       install the Debian packages everything else needs
 #   make kunit      run the KUnit suites in QEMU with the debug options
 #   make run        boot the stock Debian kernel, load the modules, ping-pong
+#                   over loopback, then between two VMs over ivshmem
 #   make check      every test and gate; ends with "N passed, N failed"
 #   make bench      benchmarks of the loopback data path (bench/)
 #   make stress     the race and stress suites, longer, under KCSAN
@@ -46,7 +47,8 @@ stress: deps
 	harness/kunit.sh kcsan
 
 run: deps
-	harness/vm.sh -t 600 harness/run-guest.sh
+	harness/vm.sh -t 600 harness/run-guest.sh lo
+	harness/run-pair.sh -t 600 harness/run-guest.sh first second
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) $(OOT_CONFIG) clean

@@ -1,20 +1,30 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# What "make run" does inside the VM of harness/vm.sh: load the loopback
-# device and the sample client, show the DIBS devices, run verified
-# ping-pongs over the loopback device, report them, and unload everything.
+# What "make run" does inside the VMs of harness/vm.sh, one role per VM:
+#
+#   run-guest.sh lo      load the loopback device and the sample client,
+#                        show the DIBS devices, run verified ping-pongs over
+#                        the loopback device, report them, unload
+#   run-guest.sh first   with the ivshmem device: wait for the peer VM,
+#                        learn its GID from the device, run the same
+#                        ping-pongs with it, report them, unload
+#   run-guest.sh second  with the ivshmem device: answer the first VM's
+#                        runs until it leaves, check that every byte it sent
+#                        was verified here, unload
+#
 # Exits non-zero if any step fails or any run is not complete and verified.
 
-SAMPLE=/sys/kernel/debug/dibs_sample/lo
+ROLE=${1:-lo}
 # One run per line: rounds, payload size, zero-copy.
 RUNS='1000 64 0
 200 4096 0
 20 1048576 0
 1000 64 1
 20 1048576 1'
-# Bound of each run, in tenths of a second.
+# Bound of each run, and of the waits for the other VM, in tenths of a second.
 RUN_TENTHS=1200
+PEER_TENTHS=1200
 
 die() {
 	echo "FAILED: $*"
@@ -35,12 +45,23 @@ size_text() { # bytes
 	fi
 }
 
+# Wait until a command succeeds, up to a number of tenths of a second.
+wait_for() { # tenths command...
+	n=$1
+	shift
+	while ! "$@"; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
 # Run one ping-pong and print its line of the report.
-pingpong() { # rounds size zerocopy
+pingpong() { # rounds size zerocopy [peer=GID]
 	mode=copy
 	[ "$3" = 1 ] && mode=zero-copy
-	echo "rounds=$1 size=$2 zerocopy=$3" > "$SAMPLE/start" ||
-		die "cannot start rounds=$1 size=$2 zerocopy=$3"
+	echo "rounds=$1 size=$2 zerocopy=$3 $4" > "$SAMPLE/start" ||
+		die "cannot start rounds=$1 size=$2 zerocopy=$3 $4"
 	i=0
 	while [ "$(value state)" = running ]; do
 		i=$((i + 1))
@@ -63,29 +84,104 @@ pingpong() { # rounds size zerocopy
 	fi
 }
 
+pingpongs() { # [peer=GID]
+	printf '%-9s %8s %7s %12s %9s %9s %9s  %s\n' mode size rounds \
+		bytes_ok p50_us p99_us MB/s state
+	echo "$RUNS" | while read -r rounds size zerocopy; do
+		pingpong "$rounds" "$size" "$zerocopy" "$1" || exit 1
+	done
+}
+
+devices() {
+	echo
+	echo "== DIBS devices"
+	printf '%-12s %-36s  %s\n' device gid fabric_id
+	for d in /sys/class/dibs/*; do
+		printf '%-12s %-36s  %s\n' "$(basename "$d")" \
+			"$(cat "$d/gid")" "$(cat "$d/fabric_id")"
+	done
+}
+
+# The ivshmem device's directories; it probes asynchronously.
+ivshmem_dev() {
+	dev=$(ls /sys/kernel/debug/dibs_ivshmem 2>/dev/null | head -n 1)
+	[ -n "$dev" ] && [ -d "/sys/kernel/debug/dibs_sample/$dev" ] || return 1
+	PEERS=/sys/kernel/debug/dibs_ivshmem/$dev/peers
+	SAMPLE=/sys/kernel/debug/dibs_sample/$dev
+}
+
+peer_gid() {
+	awk '$4 == "peer" { print $2; exit }' "$PEERS"
+}
+
+has_peer() {
+	[ -n "$(peer_gid)" ]
+}
+
+no_peer() {
+	! has_peer
+}
+
+# The sample client is loaded before the device, so that it answers as
+# soon as the other VM can see this one. Loading dibs loads the loopback
+# device too (a soft dependency).
+load_ivshmem() {
+	modprobe dibs_sample || die "modprobe dibs_sample"
+	modprobe dibs_ivshmem || die "modprobe dibs_ivshmem"
+	wait_for 100 ivshmem_dev || die "no DIBS device on ivshmem"
+	lsmod | grep '^dibs'
+	devices
+	wait_for "$PEER_TENTHS" has_peer || die "the other VM did not show up"
+}
+
+unload() { # modules...
+	echo
+	echo "== unloading"
+	rmmod "$@" || die "rmmod"
+	! grep -q '^dibs' /proc/modules || die "modules still loaded"
+}
+
 echo "== kernel $(uname -r), $(nproc) CPUs"
-modprobe dibs_loopback || die "modprobe dibs_loopback"
-modprobe dibs_sample || die "modprobe dibs_sample"
-lsmod | grep '^dibs'
-
-echo
-echo "== DIBS devices"
-printf '%-8s %-36s  %s\n' device gid fabric_id
-for dev in /sys/class/dibs/*; do
-	printf '%-8s %-36s  %s\n' "$(basename "$dev")" "$(cat "$dev/gid")" \
-		"$(cat "$dev/fabric_id")"
-done
-
-echo
-echo "== ping-pong over lo: per round A sends to B, B answers, both verify"
-printf '%-9s %8s %7s %12s %9s %9s %9s  %s\n' mode size rounds \
-	bytes_ok p50_us p99_us MB/s state
-echo "$RUNS" | while read -r rounds size zerocopy; do
-	pingpong "$rounds" "$size" "$zerocopy" || exit 1
-done || exit 1
-
-echo
-echo "== unloading"
-rmmod dibs_sample dibs_loopback dibs || die "rmmod"
-! grep -q '^dibs' /proc/modules || die "modules still loaded"
+case $ROLE in
+lo)
+	modprobe dibs_loopback || die "modprobe dibs_loopback"
+	modprobe dibs_sample || die "modprobe dibs_sample"
+	lsmod | grep '^dibs'
+	devices
+	SAMPLE=/sys/kernel/debug/dibs_sample/lo
+	echo
+	echo "== ping-pong over lo: per round A sends to B, B answers, both verify"
+	pingpongs || exit 1
+	unload dibs_sample dibs_loopback dibs
+	;;
+first)
+	load_ivshmem
+	peer=$(peer_gid)
+	echo
+	echo "== ping-pong with the other VM ($peer) over $dev"
+	pingpongs "peer=$peer" || exit 1
+	unload dibs_sample dibs_ivshmem dibs_loopback dibs
+	;;
+second)
+	load_ivshmem
+	echo
+	echo "== answering $(peer_gid) over $dev until it leaves"
+	wait_for $((PEER_TENTHS * 5)) no_peer || die "the other VM did not leave"
+	runs=$(echo "$RUNS" | wc -l)
+	rounds=$(echo "$RUNS" | awk '{ n += $1 } END { print n }')
+	bytes=$(echo "$RUNS" | awk '{ n += $1 * $2 } END { print n }')
+	echo "served $(value served_runs) runs, $(value served_rounds) rounds," \
+		"$(value served_bytes) bytes verified; now serving $(value serving)"
+	if [ "$(value served_runs)" != "$runs" ] ||
+	   [ "$(value served_rounds)" != "$rounds" ] ||
+	   [ "$(value served_bytes)" != "$bytes" ] ||
+	   [ "$(value serving)" != none ]; then
+		die "expected $runs runs, $rounds rounds, $bytes bytes"
+	fi
+	unload dibs_sample dibs_ivshmem dibs_loopback dibs
+	;;
+*)
+	die "unknown role $ROLE"
+	;;
+esac
 echo "all runs complete and verified"

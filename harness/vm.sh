@@ -5,7 +5,7 @@
 # run one script in it.
 #
 #   harness/vm.sh [-k BUILD_DIR] [-t SECONDS] [-o LOG] [-f PATH]... [-w]
-#                 SCRIPT [ARG...]
+#                 [-n NAME] [-q QEMU_ARG]... SCRIPT [ARG...]
 #
 #   -k BUILD_DIR  boot the x86_64 kernel built in BUILD_DIR (for example
 #               the DIBS-era KUnit kernel of harness/kunit.sh) instead,
@@ -20,9 +20,11 @@
 #               timer when both vCPUs are idle, so that the guest can wait
 #               for a timer of minutes in seconds (the vCPUs then take
 #               turns on one host thread)
+#   -n NAME     name of the run (default: the script's name without .sh)
+#   -q QEMU_ARG an argument for QEMU, such as a device (repeatable)
 #
-# The initramfs and the other files of a run are in $BUILD/vm/<script
-# name>/; runs of different scripts can go on at the same time.
+# The initramfs and the other files of a run are in $BUILD/vm/<NAME>/;
+# runs of different names can go on at the same time.
 #
 # The kernel image comes from the linux-image-<krel>-unsigned package,
 # downloaded and unpacked into $CACHE/stock-<krel>/ without installing it.
@@ -43,7 +45,8 @@ START_MARKER=DIBS_VM_START
 EXIT_MARKER=DIBS_VM_EXIT=
 
 usage() {
-	die "usage: $0 [-k BUILD_DIR] [-t SECONDS] [-o LOG] [-f PATH]... [-w] SCRIPT [ARG...]"
+	die "usage: $0 [-k BUILD_DIR] [-t SECONDS] [-o LOG] [-f PATH]... [-w]" \
+		"[-n NAME] [-q QEMU_ARG]... SCRIPT [ARG...]"
 }
 
 timeout=600
@@ -51,13 +54,17 @@ console=
 copies=()
 kbuild=
 warp=
-while getopts k:t:o:f:w opt; do
+name=
+user_qemu=()
+while getopts k:t:o:f:wn:q: opt; do
 	case $opt in
 	k) kbuild=$OPTARG ;;
 	t) timeout=$OPTARG ;;
 	o) console=$OPTARG ;;
 	f) copies+=("$OPTARG") ;;
 	w) warp=1 ;;
+	n) name=$OPTARG ;;
+	q) user_qemu+=("$OPTARG") ;;
 	*) usage ;;
 	esac
 done
@@ -80,7 +87,7 @@ else
 	kernel=$stock/vmlinuz
 	cmdline=
 fi
-work=$BUILD/vm/$(basename "$script" .sh)
+work=$BUILD/vm/${name:-$(basename "$script" .sh)}
 console=${console:-$work/console.log}
 mkdir -p "$work" "$(dirname "$console")"
 
@@ -259,10 +266,10 @@ if [ -z "$kbuild" ]; then
 fi
 make_initramfs "$@"
 accel=$(pick_accel)
-qemu_extra=()
+qemu_extra=("${user_qemu[@]}")
 if [ -n "$warp" ]; then
 	accel=tcg
-	qemu_extra=(-icount shift=0,sleep=off)
+	qemu_extra+=(-icount shift=0,sleep=off)
 fi
 exec 9>&-
 
