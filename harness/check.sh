@@ -50,6 +50,7 @@ step kunit-s390 "$REPO/harness/kunit.sh" s390
 step gates "$REPO/harness/gates.sh"
 step bench-smoke "$REPO/harness/bench.sh" --smoke
 step selftests "$REPO/tools/testing/selftests/dibs/vmtest.sh"
+step selftests-pair "$REPO/tools/testing/selftests/dibs/vmtest_pair.sh"
 
 echo
 grep -E '^(FAIL|SKIP) ' "$RESULTS" || true
