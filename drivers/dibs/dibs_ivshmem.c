@@ -43,8 +43,9 @@
  * (vendor 0x1af4, device 0x1110) with two MSI-X vectors whose shared
  * region carries the DIBS fabric header; it leaves every other ivshmem
  * function alone. Each bound function is one DIBS device. It joins the
- * fabric in the slot its ``IVPosition`` register names, as the protocol
- * says, and reaches every other peer on the region that is alive.
+ * fabric in the slot the server connected with the ivshmem ID in its
+ * ``IVPosition`` register, as the protocol says, and reaches every other
+ * peer on the region that is alive.
  *
  * The device's fabric id is the one in the region's header (0xFF00 to
  * 0xFFFE); its GID is random, chosen when it joins. ``max_dmbs()`` is
@@ -358,10 +359,14 @@ static struct dibs_ivshmem_desc *dibs_ivs_desc(struct dibs_ivs_dev *ivs,
 	       ((u64)s * ivs->l.max_dmbs + idx) * DIBS_IVSHMEM_DESC_SIZE;
 }
 
+/* Ring the doorbell of slot @s, by the ivshmem ID the server gave it. */
 static void dibs_ivs_ring(struct dibs_ivs_dev *ivs, unsigned int s,
 			  unsigned int vector)
 {
-	ivs->hw->ring(ivs->hw_priv, s, vector);
+	u32 id = le32_to_cpu(READ_ONCE(dibs_ivs_peer_at(ivs, s)->srv_id));
+
+	if (id <= U16_MAX)
+		ivs->hw->ring(ivs->hw_priv, id, vector);
 }
 
 /* Check that [@off, @off + @len) lies in the region, at @align. */
@@ -504,6 +509,7 @@ EXPORT_SYMBOL_IF_KUNIT(dibs_ivs_check_header);
  * struct dibs_ivs_seen - one reading of a peer table entry
  * @srv_state: its srv_state.
  * @srv_gen: its srv_gen.
+ * @srv_id: its srv_id.
  * @state: its state.
  * @gen: its gen.
  * @conn_gen: its conn_gen.
@@ -513,6 +519,7 @@ EXPORT_SYMBOL_IF_KUNIT(dibs_ivs_check_header);
 struct dibs_ivs_seen {
 	u32 srv_state;
 	u32 srv_gen;
+	u32 srv_id;
 	u32 state;
 	u32 gen;
 	u32 conn_gen;
@@ -530,6 +537,7 @@ static void dibs_ivs_read_peer(struct dibs_ivs_dev *ivs, unsigned int s,
 	/* Pairs with the server's release of srv_state after srv_gen. */
 	seen->srv_state = le32_to_cpu(smp_load_acquire(&e->srv_state));
 	seen->srv_gen = le32_to_cpu(READ_ONCE(e->srv_gen));
+	seen->srv_id = le32_to_cpu(READ_ONCE(e->srv_id));
 	/*
 	 * A joiner stores state down, then gen with release, then the rest
 	 * and state up with release: a state read between two equal
@@ -1521,7 +1529,7 @@ static int dibs_ivs_setup(struct dibs_ivs_dev *ivs,
 	struct dibs_ivshmem_header *hdr;
 	struct dibs_ivs_seen seen;
 	const char *why;
-	unsigned int n;
+	unsigned int n, s;
 	void *heap;
 	int ret;
 
@@ -1534,27 +1542,28 @@ static int dibs_ivs_setup(struct dibs_ivs_dev *ivs,
 		pr_info("%s: not a usable fabric region: %s\n", p->name, why);
 		return ret;
 	}
-	if (p->slot >= ivs->l.max_peers) {
-		pr_info("%s: slot %u is beyond the region's %u peers\n",
-			p->name, p->slot, ivs->l.max_peers);
-		return -EINVAL;
+	for (s = 0; s < ivs->l.max_peers; s++) {
+		dibs_ivs_read_peer(ivs, s, &seen);
+		if (seen.srv_state == DIBS_IVSHMEM_SRV_CONNECTED &&
+		    seen.srv_id == p->id)
+			break;
 	}
-	dibs_ivs_read_peer(ivs, p->slot, &seen);
-	if (seen.srv_state != DIBS_IVSHMEM_SRV_CONNECTED) {
-		pr_info("%s: the server has not connected slot %u\n",
-			p->name, p->slot);
+	if (s == ivs->l.max_peers) {
+		pr_info("%s: the server has connected no slot with ID %u\n",
+			p->name, p->id);
 		return -ENODEV;
 	}
+	ivs->slot = s;
 	ivs->conn_gen = seen.srv_gen;
 	/* Differs from every generation of the slot its peers may hold. */
-	ivs->gen = le32_to_cpu(READ_ONCE(dibs_ivs_peer_at(ivs, p->slot)->gen)) + 1;
+	ivs->gen = seen.gen + 1;
 
 	n = ivs->l.max_dmbs;
 	ivs->dmbs = kcalloc(n, sizeof(*ivs->dmbs), GFP_KERNEL);
 	ivs->heap = gen_pool_create(PAGE_SHIFT, NUMA_NO_NODE);
 	if (dibs_idx_pool_init(&ivs->idx, n) || !ivs->dmbs || !ivs->heap)
 		return -ENOMEM;
-	heap = p->base + ivs->l.heap_off + p->slot * ivs->l.heap_size;
+	heap = p->base + ivs->l.heap_off + s * ivs->l.heap_size;
 	return gen_pool_add(ivs->heap, (unsigned long)heap, ivs->l.heap_size,
 			    NUMA_NO_NODE);
 }
@@ -1563,8 +1572,9 @@ static int dibs_ivs_setup(struct dibs_ivs_dev *ivs,
  * dibs_ivs_dev_create() - join a fabric region and add its DIBS device
  * @p: the region and its function
  *
- * Checks the region's header, joins the fabric in slot @p->slot (waiting
- * until the other peers have let go of the slot's earlier occupants) and
+ * Checks the region's header, joins the fabric in the slot the server
+ * connected with ivshmem ID @p->id (waiting until the other peers have let
+ * go of the slot's earlier occupants) and
  * adds the DIBS device. From the call on, @p->ops must deliver interrupts
  * with dibs_ivs_irq(), which tolerates being called for a device that is
  * still joining only through the returned pointer, so the caller publishes
@@ -1572,8 +1582,8 @@ static int dibs_ivs_setup(struct dibs_ivs_dev *ivs,
  *
  * Context: process context, may sleep for up to twice the timeout.
  * Return: the device, or an ERR_PTR(): -EINVAL or -EPROTO for a region that
- * is not a fabric of this version, -ENODEV if the server has not connected
- * the slot, -ETIMEDOUT if other peers did not let go of the slot, -ENOMEM,
+ * is not a fabric of this version, -ENODEV if the server has connected no
+ * slot with the ID, -ETIMEDOUT if other peers did not let go of the slot, -ENOMEM,
  * or the error of dibs_dev_add().
  */
 struct dibs_ivs_dev *dibs_ivs_dev_create(const struct dibs_ivs_params *p)
@@ -1586,7 +1596,6 @@ struct dibs_ivs_dev *dibs_ivs_dev_create(const struct dibs_ivs_params *p)
 	if (!ivs)
 		return ERR_PTR(-ENOMEM);
 	ivs->base = p->base;
-	ivs->slot = p->slot;
 	ivs->hw = p->ops;
 	ivs->hw_priv = p->hw_priv;
 	ivs->period = p->period ?: HZ;
@@ -1620,7 +1629,8 @@ struct dibs_ivs_dev *dibs_ivs_dev_create(const struct dibs_ivs_params *p)
 	dibs_ivs_announce(ivs);
 	ret = dibs_ivs_wait_acks(ivs);
 	if (ret) {
-		pr_info("%s: other peers still hold slot %u\n", p->name, p->slot);
+		pr_info("%s: other peers still hold slot %u\n", p->name,
+			ivs->slot);
 		goto err_put;
 	}
 	mutex_lock(&ivs->lock);
@@ -1815,11 +1825,11 @@ struct dibs_ivs_pci {
 	struct dibs_ivs_dev *ivs;
 };
 
-static void dibs_ivs_pci_ring(void *hw_priv, u16 slot, unsigned int vector)
+static void dibs_ivs_pci_ring(void *hw_priv, u16 id, unsigned int vector)
 {
 	struct dibs_ivs_pci *ip = hw_priv;
 
-	writel((u32)slot << 16 | vector, ip->regs + DIBS_IVS_REG_DOORBELL);
+	writel((u32)id << 16 | vector, ip->regs + DIBS_IVS_REG_DOORBELL);
 }
 
 static const struct dibs_ivs_hw_ops dibs_ivs_pci_ops = {
@@ -1891,7 +1901,7 @@ static int dibs_ivs_pci_probe(struct pci_dev *pdev,
 	struct dibs_ivs_dev *ivs;
 	struct dibs_ivs_pci *ip;
 	struct resource *shm;
-	u32 slot;
+	u32 ivposition;
 	void *base;
 	int ret;
 
@@ -1931,7 +1941,7 @@ static int dibs_ivs_pci_probe(struct pci_dev *pdev,
 		dev_info(&pdev->dev, "cannot map the shared memory: %d\n", ret);
 		goto err_unmap;
 	}
-	slot = readl(ip->regs + DIBS_IVS_REG_IVPOSITION);
+	ivposition = readl(ip->regs + DIBS_IVS_REG_IVPOSITION);
 
 	pci_set_master(pdev);
 	ret = dibs_ivs_pci_irqs(ip);
@@ -1942,7 +1952,7 @@ static int dibs_ivs_pci_probe(struct pci_dev *pdev,
 	p.name = pci_name(pdev);
 	p.base = base;
 	p.size = resource_size(shm);
-	p.slot = slot > U16_MAX ? U16_MAX : slot;
+	p.id = min_t(u32, ivposition, U16_MAX);
 	p.ops = &dibs_ivs_pci_ops;
 	p.hw_priv = ip;
 	ivs = dibs_ivs_dev_create(&p);
@@ -1955,8 +1965,8 @@ static int dibs_ivs_pci_probe(struct pci_dev *pdev,
 	/* Interrupts that came while joining were not passed on. */
 	dibs_ivs_irq(ivs, DIBS_IVSHMEM_VEC_SIGNAL);
 	dibs_ivs_irq(ivs, DIBS_IVSHMEM_VEC_CONTROL);
-	dev_info(&pdev->dev, "joined fabric 0x%04x in slot %u\n",
-		 dibs_ivs_get_fabric_id(ivs->dibs), slot);
+	dev_info(&pdev->dev, "joined fabric 0x%04x in slot %u with ID %u\n",
+		 dibs_ivs_get_fabric_id(ivs->dibs), ivs->slot, ivposition);
 	return 0;
 
 err_irqs:

@@ -15,11 +15,11 @@ struct dibs_ivs_dev;
 
 /**
  * struct dibs_ivs_hw_ops - what the fabric needs of an ivshmem function
- * @ring: ring vector @vector of the peer in slot @slot.
+ * @ring: ring vector @vector of the peer with ivshmem ID @id.
  *	Context: any context up to hard interrupt, does not sleep.
  */
 struct dibs_ivs_hw_ops {
-	void (*ring)(void *hw_priv, u16 slot, unsigned int vector);
+	void (*ring)(void *hw_priv, u16 id, unsigned int vector);
 };
 
 /**
@@ -28,7 +28,8 @@ struct dibs_ivs_hw_ops {
  * @name: name of the DIBS device (printf-free, at most 31 characters).
  * @base: the region, mapped in the linear map, @size bytes.
  * @size: size of the region.
- * @slot: this function's slot (its IVPosition).
+ * @id: this function's ivshmem ID (its IVPosition); its slot is the one
+ *	the server connected with this ID.
  * @ops: doorbells.
  * @hw_priv: passed to @ops.
  * @period: interval of the heartbeat and the peer table check, in jiffies;
@@ -42,7 +43,7 @@ struct dibs_ivs_params {
 	const char *name;
 	void *base;
 	u64 size;
-	u16 slot;
+	u16 id;
 	const struct dibs_ivs_hw_ops *ops;
 	void *hw_priv;
 	unsigned long period;

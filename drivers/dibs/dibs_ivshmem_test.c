@@ -52,9 +52,11 @@ struct ivt_slot {
 	struct irq_work work;
 };
 
+/* @next_id: the ivshmem ID of the next connection, as the server counts. */
 struct ivt_model {
 	void *region;
 	struct dibs_ivs_layout l;
+	u16 next_id;
 	struct ivt_slot slots[DIBS_IVSHMEM_MAX_PEERS];
 };
 
@@ -185,9 +187,11 @@ static void ivt_slot_work(struct irq_work *work)
 			dibs_ivs_irq(ivs, v);
 }
 
-static void ivt_ring(void *hw_priv, u16 s, unsigned int vector)
+static struct dibs_ivshmem_peer *ivt_peer(struct ivt_model *m, unsigned int s);
+
+/* Ring vector @vector of slot @s. */
+static void ivt_ring(struct ivt_model *m, unsigned int s, unsigned int vector)
 {
-	struct ivt_model *m = hw_priv;
 	struct ivt_slot *slot;
 
 	if (s >= m->l.max_peers || vector >= DIBS_IVSHMEM_VECTORS)
@@ -199,8 +203,21 @@ static void ivt_ring(void *hw_priv, u16 s, unsigned int vector)
 	irq_work_queue(&slot->work);
 }
 
+/* A doorbell names the ivshmem ID: ring the slot connected with it. */
+static void ivt_ring_id(void *hw_priv, u16 id, unsigned int vector)
+{
+	struct ivt_model *m = hw_priv;
+	unsigned int s;
+
+	for (s = 0; s < m->l.max_peers; s++)
+		if (le32_to_cpu(READ_ONCE(ivt_peer(m, s)->srv_id)) == id &&
+		    le32_to_cpu(READ_ONCE(ivt_peer(m, s)->srv_state)) ==
+		    DIBS_IVSHMEM_SRV_CONNECTED)
+			ivt_ring(m, s, vector);
+}
+
 static const struct dibs_ivs_hw_ops ivt_hw_ops = {
-	.ring = ivt_ring,
+	.ring = ivt_ring_id,
 };
 
 static struct dibs_ivshmem_header *ivt_hdr(struct ivt_model *m)
@@ -286,6 +303,8 @@ static struct ivt_model *ivt_model(struct kunit *test, unsigned int peers,
 	m->region = (void *)__get_free_pages(GFP_KERNEL | __GFP_ZERO |
 					     __GFP_COMP, IVT_ORDER);
 	KUNIT_ASSERT_NOT_NULL(test, m->region);
+	/* IDs that are not slot numbers, so that mixing them up shows. */
+	m->next_id = 100;
 	for (s = 0; s < DIBS_IVSHMEM_MAX_PEERS; s++) {
 		m->slots[s].m = m;
 		m->slots[s].s = s;
@@ -304,9 +323,12 @@ static void ivt_server_set(struct ivt_model *m, unsigned int s, u32 state)
 	struct dibs_ivshmem_peer *e = ivt_peer(m, s);
 	unsigned int t;
 
-	if (state == DIBS_IVSHMEM_SRV_CONNECTED)
+	if (state == DIBS_IVSHMEM_SRV_CONNECTED) {
+		/* A new ID for every connection, as the server gives. */
+		WRITE_ONCE(e->srv_id, cpu_to_le32(m->next_id++));
 		WRITE_ONCE(e->srv_gen, cpu_to_le32(le32_to_cpu(e->srv_gen) + 1));
-	/* srv_gen before srv_state, as the server does. */
+	}
+	/* srv_id and srv_gen before srv_state, as the server does. */
 	smp_store_release(&e->srv_state, cpu_to_le32(state));
 	for (t = 0; t < m->l.max_peers; t++)
 		if (t != s)
@@ -325,7 +347,6 @@ static struct dibs_ivs_dev *ivt_try_join_in(struct ivt_model *m,
 		.name = "ivt",
 		.base = m->region,
 		.size = IVT_SIZE,
-		.slot = s,
 		.ops = &ivt_hw_ops,
 		.hw_priv = m,
 		.period = IVT_PERIOD,
@@ -339,6 +360,7 @@ static struct dibs_ivs_dev *ivt_try_join_in(struct ivt_model *m,
 	p.name = name;
 	if (connect)
 		ivt_server_set(m, s, DIBS_IVSHMEM_SRV_CONNECTED);
+	p.id = le32_to_cpu(ivt_peer(m, s)->srv_id);
 	ivs = dibs_ivs_dev_create(&p);
 	if (!IS_ERR(ivs)) {
 		/* As the PCI driver publishes its device to its handlers. */
@@ -607,18 +629,16 @@ static void dibs_ivs_test_bad_header(struct kunit *test)
 	before = kunit_kmalloc(test, 2 * DIBS_IVSHMEM_HEADER_SIZE, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, before);
 	memcpy(before, m->region, 2 * DIBS_IVSHMEM_HEADER_SIZE);
-	ivs = ivt_try_join(m, 0);
+	ivs = ivt_try_join_in(m, 0, false);
 	KUNIT_EXPECT_EQ(test, bad->err, PTR_ERR_OR_ZERO(ivs));
 	if (!IS_ERR(ivs))
 		ivt_leave(m, 0);
-	/* The join's connect bumped srv_gen once more: undo it to compare. */
-	le32_add_cpu(&ivt_peer(m, 0)->srv_gen, -1);
 	KUNIT_EXPECT_EQ(test, 0, memcmp(before, m->region,
 					2 * DIBS_IVSHMEM_HEADER_SIZE));
 }
 
-/* The server's layout is accepted; the slot must exist and be connected. */
-static void dibs_ivs_test_join_checks_slot(struct kunit *test)
+/* The slot is the one the server connected with the function's ID. */
+static void dibs_ivs_test_join_checks_id(struct kunit *test)
 {
 	struct ivt_model *m = ivt_model(test, IVT_PEERS, IVT_DMBS);
 	struct dibs_ivs_params p = {
@@ -630,12 +650,17 @@ static void dibs_ivs_test_join_checks_slot(struct kunit *test)
 		.timeout = IVT_TIMEOUT,
 	};
 
-	p.slot = IVT_PEERS;
-	KUNIT_EXPECT_EQ(test, -EINVAL, PTR_ERR(dibs_ivs_dev_create(&p)));
-	p.slot = 1;	/* never connected by the server */
+	ivt_server_set(m, 0, DIBS_IVSHMEM_SRV_CONNECTED);
+	p.id = 0;	/* slot 1's, which the server never connected */
+	KUNIT_EXPECT_EQ(test, -ENODEV, PTR_ERR(dibs_ivs_dev_create(&p)));
+	p.id = le32_to_cpu(ivt_peer(m, 0)->srv_id) + 1;	/* not given out */
+	KUNIT_EXPECT_EQ(test, -ENODEV, PTR_ERR(dibs_ivs_dev_create(&p)));
+	ivt_server_set(m, 0, DIBS_IVSHMEM_SRV_GONE);
+	p.id = le32_to_cpu(ivt_peer(m, 0)->srv_id);	/* gone */
 	KUNIT_EXPECT_EQ(test, -ENODEV, PTR_ERR(dibs_ivs_dev_create(&p)));
 	p.size = IVT_SIZE / 2;
 	KUNIT_EXPECT_EQ(test, -EINVAL, PTR_ERR(dibs_ivs_dev_create(&p)));
+	KUNIT_EXPECT_EQ(test, 0, le32_to_cpu(ivt_peer(m, 0)->state));
 	KUNIT_EXPECT_EQ(test, 0, le32_to_cpu(ivt_peer(m, 1)->state));
 }
 
@@ -1553,7 +1578,7 @@ static void dibs_ivs_test_fuzzed_region(struct kunit *test)
 
 static struct kunit_case dibs_ivs_test_cases[] = {
 	KUNIT_CASE_PARAM(dibs_ivs_test_bad_header, ivt_bad_header_gen_params),
-	KUNIT_CASE(dibs_ivs_test_join_checks_slot),
+	KUNIT_CASE(dibs_ivs_test_join_checks_id),
 	KUNIT_CASE(dibs_ivs_test_peers_see_each_other),
 	KUNIT_CASE(dibs_ivs_test_peers_listed),
 	KUNIT_CASE(dibs_ivs_test_vlan_ids),

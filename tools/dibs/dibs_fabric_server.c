@@ -6,8 +6,8 @@
  * Client-Server Protocol") on a UNIX socket, to which QEMU's
  * ivshmem-doorbell devices connect. It creates the shared region, lays out
  * the header of Documentation/networking/dibs-ivshmem.rst, hands each peer
- * its slot, the region and the eventfds of every peer's interrupt vectors,
- * and keeps the server's part of the peer table: a peer that connects is
+ * its slot, an ivshmem ID of its own, the region and the eventfds of every
+ * peer's interrupt vectors, and keeps the server's part of the peer table: a peer that connects is
  * marked connected with a new generation, one that disconnects (or sends
  * anything: clients of this protocol only listen) is marked gone, and the
  * other peers are told through the protocol and through their control
@@ -42,9 +42,15 @@
 #define PROTOCOL_VERSION	0
 #define MIB			0x100000ULL
 
-/* One slot of the fabric; @fd is -1 while no peer holds it. */
+/*
+ * One slot of the fabric; @fd is -1 while no peer holds it. @id is the
+ * ivshmem ID of its connection: QEMU's ivshmem-doorbell frees a peer's
+ * doorbells when the peer leaves and cannot take its ID again, so every
+ * connection gets a new one, and the region says which slot has which.
+ */
 struct slot {
 	int fd;
+	uint32_t id;
 	int efd[DIBS_IVSHMEM_VECTORS];
 };
 
@@ -57,6 +63,7 @@ static struct {
 	bool verbose;
 	int listen_fd;
 	int shm_fd;
+	uint32_t next_id;
 	uint8_t *region;
 	struct slot slots[DIBS_IVSHMEM_MAX_PEERS];
 } srv = { .fabric_id = -1, .listen_fd = -1, .shm_fd = -1 };
@@ -198,15 +205,18 @@ static struct dibs_ivshmem_peer *peer_entry(unsigned int s)
 			(uint64_t)s * DIBS_IVSHMEM_PEER_SIZE);
 }
 
-/* The server's half of a peer table entry; the generation first. */
+/* The server's half of a peer table entry; ID and generation first. */
 static void set_srv_state(unsigned int s, uint32_t state, bool new_gen)
 {
 	struct dibs_ivshmem_peer *p = peer_entry(s);
 
-	if (new_gen)
+	if (new_gen) {
+		__atomic_store_n(&p->srv_id, htole32(srv.slots[s].id),
+				 __ATOMIC_RELAXED);
 		__atomic_store_n(&p->srv_gen,
 				 htole32(le32toh(p->srv_gen) + 1),
 				 __ATOMIC_RELEASE);
+	}
 	__atomic_store_n(&p->srv_state, htole32(state), __ATOMIC_RELEASE);
 }
 
@@ -246,7 +256,8 @@ static int send_vectors(unsigned int to, unsigned int s)
 	unsigned int v;
 
 	for (v = 0; v < DIBS_IVSHMEM_VECTORS; v++)
-		if (send_msg(srv.slots[to].fd, s, srv.slots[s].efd[v]))
+		if (send_msg(srv.slots[to].fd, srv.slots[s].id,
+			     srv.slots[s].efd[v]))
 			return -1;
 	return 0;
 }
@@ -283,7 +294,8 @@ static void notify_others(unsigned int s, bool joined)
 	for (t = 0; t < srv.max_peers; t++) {
 		if (t == s || srv.slots[t].fd < 0)
 			continue;
-		if (joined ? send_vectors(t, s) : send_msg(srv.slots[t].fd, s, -1))
+		if (joined ? send_vectors(t, s) :
+			     send_msg(srv.slots[t].fd, srv.slots[s].id, -1))
 			lost[t] = true;
 		else
 			ring(t, DIBS_IVSHMEM_VEC_CONTROL);
@@ -324,8 +336,16 @@ static void accept_peer(void)
 		close(fd);
 		return;
 	}
+	if (srv.next_id > UINT16_MAX) {
+		fprintf(stderr,
+			"dibs_fabric_server: refused a peer: all %u ivshmem IDs were given out; restart the server\n",
+			UINT16_MAX + 1);
+		close(fd);
+		return;
+	}
 	slot = &srv.slots[s];
 	slot->fd = fd;
+	slot->id = srv.next_id++;
 	for (v = 0; v < DIBS_IVSHMEM_VECTORS; v++) {
 		slot->efd[v] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (slot->efd[v] < 0) {
@@ -337,7 +357,7 @@ static void accept_peer(void)
 	/* Connected before the peer can see the region. */
 	set_srv_state(s, DIBS_IVSHMEM_SRV_CONNECTED, true);
 
-	if (send_msg(fd, PROTOCOL_VERSION, -1) || send_msg(fd, s, -1) ||
+	if (send_msg(fd, PROTOCOL_VERSION, -1) || send_msg(fd, slot->id, -1) ||
 	    send_msg(fd, -1, srv.shm_fd))
 		goto lost;
 	for (t = 0; t < srv.max_peers; t++)
@@ -345,8 +365,8 @@ static void accept_peer(void)
 			goto lost;
 	if (send_vectors(s, s))
 		goto lost;
-	say("dibs_fabric_server: slot %u connected, generation %u\n", s,
-	    le32toh(peer_entry(s)->srv_gen));
+	say("dibs_fabric_server: slot %u connected, generation %u, ID %u\n", s,
+	    le32toh(peer_entry(s)->srv_gen), slot->id);
 	notify_others(s, true);
 	return;
 lost:

@@ -98,6 +98,9 @@ struct dibs_ivshmem_header {
  * struct dibs_ivshmem_peer - an entry of the peer table
  * @srv_state: server: a DIBS_IVSHMEM_SRV_* value.
  * @srv_gen: server: incremented for each peer that connects to the slot.
+ * @srv_id: server: the ivshmem ID of the slot's connection (its
+ *	IVPosition, and what its doorbell is rung with); never the ID of an
+ *	earlier connection.
  * @reserved0: zero.
  * @state: peer: a DIBS_IVSHMEM_PEER_* value.
  * @gen: peer: its generation, one more than the value it found here when
@@ -114,7 +117,8 @@ struct dibs_ivshmem_header {
 struct dibs_ivshmem_peer {
 	__le32	srv_state;
 	__le32	srv_gen;
-	__le64	reserved0;
+	__le32	srv_id;
+	__le32	reserved0;
 	__le32	state;
 	__le32	gen;
 	__u8	gid[16];
