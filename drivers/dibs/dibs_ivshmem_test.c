@@ -497,6 +497,20 @@ static int ivt_move(struct dibs_dev *dibs, u64 token, unsigned int sig,
 	return dibs->ops->move_data(dibs, token, sig, sf, offset, data, size);
 }
 
+/* @a and @b reach each other, and @b writes into a new DMB of @a. */
+static void ivt_expect_paired(struct kunit *test, struct dibs_dev *a,
+			      struct dibs_dev *b)
+{
+	u64 data = 0x5d1b;
+	struct ivt_dmb *td;
+
+	KUNIT_EXPECT_TRUE(test, ivt_wait_for(ivt_reaches(a, b)));
+	KUNIT_EXPECT_TRUE(test, ivt_wait_for(ivt_reaches(b, a)));
+	td = ivt_dmb(test, a, b, 4096);
+	KUNIT_EXPECT_EQ(test, 0, ivt_move(b, td->dmb.dmb_tok, 0, false, 0,
+					  &data, sizeof(data)));
+}
+
 static void ivt_client_gone(void *data)
 {
 	dibs_unregister_client(&ivt_client);
@@ -1200,11 +1214,7 @@ static void dibs_ivs_test_peer_leaves(struct kunit *test)
 
 	/* A new peer takes the slot and is reachable. */
 	d[1] = ivt_join(test, m, 1);
-	KUNIT_EXPECT_TRUE(test, ivt_wait_for(ivt_reaches(d[0], d[1])));
-	KUNIT_EXPECT_TRUE(test, ivt_wait_for(ivt_reaches(d[1], d[0])));
-	td = ivt_dmb(test, d[0], d[1], 4096);
-	KUNIT_EXPECT_EQ(test, 0, ivt_move(d[1], td->dmb.dmb_tok, 0, false, 0,
-					  &gid, sizeof(gid)));
+	ivt_expect_paired(test, d[0], d[1]);
 }
 
 /* The server marks a peer gone: its DMBs' writes stop at once. */
@@ -1272,13 +1282,9 @@ static void dibs_ivs_test_rejoin_after_reload(struct kunit *test)
 
 	d[1] = ivt_join_in(test, m, 1, false);
 	KUNIT_EXPECT_EQ(test, gen + 1, le32_to_cpu(ivt_peer(m, 1)->gen));
-	KUNIT_EXPECT_TRUE(test, ivt_wait_for(ivt_reaches(d[0], d[1])));
-	KUNIT_EXPECT_TRUE(test, ivt_wait_for(ivt_reaches(d[1], d[0])));
+	ivt_expect_paired(test, d[0], d[1]);
 	KUNIT_EXPECT_EQ(test, -ENETUNREACH,
 			d[0]->ops->query_remote_gid(d[0], &gid, 0, 0));
-	td = ivt_dmb(test, d[0], d[1], 4096);
-	KUNIT_EXPECT_EQ(test, 0, ivt_move(d[1], td->dmb.dmb_tok, 0, false, 0,
-					  &gid, sizeof(gid)));
 }
 
 /*

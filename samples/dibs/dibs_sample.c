@@ -111,7 +111,10 @@
 #define SAMPLE_EV_TYPE(code)	(((code) >> 16) & 0xff)
 #define SAMPLE_EV_SESSION(code)	((code) & 0xffff)
 
-/* The messages between A and B; the event's data after the colon. */
+/*
+ * The messages between A and B; the event's data after the colon. Each
+ * type of a data DMB's token follows that of the control DMB's.
+ */
 enum sample_ev {
 	SAMPLE_EV_OPEN = 1,	/* to B: size, and zero-copy in bit 32 */
 	SAMPLE_EV_OPEN_CTRL,	/* to B: A's control DMB */
@@ -604,6 +607,23 @@ refuse:
 	sample_signal(sd, gid, SAMPLE_EV_REFUSE, session, -ret);
 }
 
+/*
+ * Tell the other endpoint the tokens of endpoint @i's DMBs: the control
+ * DMB's in an event of type @ctrl, the data DMB's in the type after it.
+ */
+static int sample_send_tokens(struct sample_dev *sd, int i, enum sample_ev ctrl,
+			      u16 session)
+{
+	struct sample_end *e = &sd->end[i];
+	int ret;
+
+	ret = sample_signal(sd, &e->gid, ctrl, session, e->ctrl.dmb_tok);
+	if (!ret)
+		ret = sample_signal(sd, &e->gid, ctrl + 1, session,
+				    e->data.dmb_tok);
+	return ret;
+}
+
 /* B has both of A's tokens: attach for zero-copy and answer; under sd->lock. */
 static void sample_b_ready(struct sample_dev *sd)
 {
@@ -612,11 +632,8 @@ static void sample_b_ready(struct sample_dev *sd)
 
 	ret = sample_attach(sd, SAMPLE_B);
 	if (!ret)
-		ret = sample_signal(sd, &b->gid, SAMPLE_EV_ACCEPT_CTRL,
-				    sd->b_session, b->ctrl.dmb_tok);
-	if (!ret)
-		ret = sample_signal(sd, &b->gid, SAMPLE_EV_ACCEPT_DATA,
-				    sd->b_session, b->data.dmb_tok);
+		ret = sample_send_tokens(sd, SAMPLE_B, SAMPLE_EV_ACCEPT_CTRL,
+					 sd->b_session);
 	if (!ret)
 		ret = sample_signal(sd, &b->gid, SAMPLE_EV_READY,
 				    sd->b_session, 0);
@@ -899,11 +916,8 @@ static int sample_start_remote(struct sample_dev *sd)
 		ret = sample_signal(sd, &a->gid, SAMPLE_EV_OPEN, sd->session,
 				    info);
 	if (!ret)
-		ret = sample_signal(sd, &a->gid, SAMPLE_EV_OPEN_CTRL,
-				    sd->session, a->ctrl.dmb_tok);
-	if (!ret)
-		ret = sample_signal(sd, &a->gid, SAMPLE_EV_OPEN_DATA,
-				    sd->session, a->data.dmb_tok);
+		ret = sample_send_tokens(sd, SAMPLE_A, SAMPLE_EV_OPEN_CTRL,
+					 sd->session);
 	if (ret)
 		return ret;
 	sd->deadline = jiffies + SAMPLE_CONNECT_TIMEOUT;
