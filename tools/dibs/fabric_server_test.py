@@ -27,6 +27,8 @@ HDR = struct.Struct("<8sHHIQ16sHHHHQIIQQQQQQ")
 PEER = struct.Struct("<IIIIII16sQQQ")
 
 results = []
+# QEMU processes started by the tests, killed however the tests end.
+children = []
 
 
 def check(name, ok, why=""):
@@ -127,8 +129,10 @@ def main():
     try:
         return run(proc, path)
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        for child in children + [proc]:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
         if os.path.exists(path):
             os.unlink(path)
         os.rmdir(tmp)
@@ -233,13 +237,14 @@ def run(proc, path):
         for p in (a, c, e):
             p.recv()
         def spawn():
-            return subprocess.Popen(
+            children.append(subprocess.Popen(
                 [qemu, "-S", "-display", "none", "-nodefaults", "-m", "128",
                  "-monitor", "none",
                  "-chardev", "socket,path=%s,id=fabric" % path,
                  "-device", "ivshmem-doorbell,chardev=fabric,vectors=%d"
                  % VECTORS],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            return children[-1]
 
         q = spawn()
         a.sock.settimeout(30)
