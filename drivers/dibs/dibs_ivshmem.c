@@ -531,7 +531,6 @@ static void dibs_ivs_read_peer(struct dibs_ivs_dev *ivs, unsigned int s,
 			       struct dibs_ivs_seen *seen)
 {
 	struct dibs_ivshmem_peer *e = dibs_ivs_peer_at(ivs, s);
-
 	u32 gen;
 
 	/* Pairs with the server's release of srv_state after srv_gen. */
@@ -1574,17 +1573,17 @@ static int dibs_ivs_setup(struct dibs_ivs_dev *ivs,
  *
  * Checks the region's header, joins the fabric in the slot the server
  * connected with ivshmem ID @p->id (waiting until the other peers have let
- * go of the slot's earlier occupants) and
- * adds the DIBS device. From the call on, @p->ops must deliver interrupts
- * with dibs_ivs_irq(), which tolerates being called for a device that is
- * still joining only through the returned pointer, so the caller publishes
- * the pointer before passing interrupts on.
+ * go of the slot's earlier occupants) and adds the DIBS device. From the
+ * call on, @p->ops must deliver interrupts with dibs_ivs_irq(), which
+ * tolerates being called for a device that is still joining only through
+ * the returned pointer, so the caller publishes the pointer before passing
+ * interrupts on.
  *
  * Context: process context, may sleep for up to twice the timeout.
  * Return: the device, or an ERR_PTR(): -EINVAL or -EPROTO for a region that
  * is not a fabric of this version, -ENODEV if the server has connected no
- * slot with the ID, -ETIMEDOUT if other peers did not let go of the slot, -ENOMEM,
- * or the error of dibs_dev_add().
+ * slot with the ID, -ETIMEDOUT if other peers did not let go of the slot,
+ * -ENOMEM, or the error of dibs_dev_add().
  */
 struct dibs_ivs_dev *dibs_ivs_dev_create(const struct dibs_ivs_params *p)
 {
