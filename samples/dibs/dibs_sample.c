@@ -377,12 +377,8 @@ static int sample_attach(struct sample_dev *sd, int i)
 	ret = sd->dibs->ops->attach_dmb(sd->dibs, &e->peer);
 	if (ret)
 		return ret;
-	if (e->peer.dmb_len < e->size) {
-		e->attached = true;
-		return -EPROTO;
-	}
 	e->attached = true;
-	return 0;
+	return e->peer.dmb_len < e->size ? -EPROTO : 0;
 }
 
 /*
@@ -442,11 +438,17 @@ static void sample_finish(struct sample_dev *sd, enum sample_state state)
 	sample_release_end(sd, SAMPLE_A);
 }
 
+/* Whether B is set up for a peer, opening or serving; under sd->lock. */
+static bool sample_b_has_peer(struct sample_dev *sd)
+{
+	return sd->role_b == SAMPLE_B_OPENING || sd->role_b == SAMPLE_B_SERVING;
+}
+
 /* End what B does for a peer; under sd->lock. */
 static void sample_end_b(struct sample_dev *sd)
 {
 	lockdep_assert_held(&sd->lock);
-	if (sd->role_b != SAMPLE_B_OPENING && sd->role_b != SAMPLE_B_SERVING)
+	if (!sample_b_has_peer(sd))
 		return;
 	sample_release_end(sd, SAMPLE_B);
 	sd->role_b = SAMPLE_B_IDLE;
@@ -678,9 +680,8 @@ static void sample_event(struct sample_dev *sd, const struct sample_event *ev)
 	/* The run or the session the event belongs to. */
 	for_a = sd->state == SAMPLE_RUNNING && sd->remote && !sd->connected &&
 		session == sd->session && uuid_equal(&ev->gid, &a->gid);
-	for_b = (sd->role_b == SAMPLE_B_OPENING ||
-		 sd->role_b == SAMPLE_B_SERVING) &&
-		session == sd->b_session && uuid_equal(&ev->gid, &b->gid);
+	for_b = sample_b_has_peer(sd) && session == sd->b_session &&
+		uuid_equal(&ev->gid, &b->gid);
 
 	switch (SAMPLE_EV_TYPE(ev->code)) {
 	case SAMPLE_EV_OPEN:
@@ -738,7 +739,7 @@ static void sample_check_peers(struct sample_dev *sd)
 		sample_error(sd, -ECONNRESET, "reaching the peer");
 		sample_finish(sd, SAMPLE_FAILED);
 	}
-	if ((sd->role_b == SAMPLE_B_OPENING || sd->role_b == SAMPLE_B_SERVING) &&
+	if (sample_b_has_peer(sd) &&
 	    ops->query_remote_gid(sd->dibs, &b->gid, 0, 0)) {
 		dev_info(&sd->dibs->dev, "dibs_sample: lost the peer %pUb\n",
 			 &b->gid);
@@ -1083,7 +1084,7 @@ static int sample_results_show(struct seq_file *m, void *unused)
 	seq_printf(m, "served_runs: %llu\n", sd->served_runs);
 	seq_printf(m, "served_rounds: %llu\n", sd->served_rounds);
 	seq_printf(m, "served_bytes: %llu\n", sd->served_bytes);
-	if (sd->role_b == SAMPLE_B_OPENING || sd->role_b == SAMPLE_B_SERVING)
+	if (sample_b_has_peer(sd))
 		seq_printf(m, "serving: %pUb\n", &sd->end[SAMPLE_B].gid);
 	else
 		seq_puts(m, "serving: none\n");
@@ -1115,7 +1116,7 @@ static void sample_stop(struct sample_dev *sd)
 			 "dibs_sample: run aborted after %u of %u rounds\n",
 			 sd->rounds_done, sd->rounds);
 	}
-	if (sd->role_b == SAMPLE_B_OPENING || sd->role_b == SAMPLE_B_SERVING) {
+	if (sample_b_has_peer(sd)) {
 		sample_signal(sd, &b->gid, SAMPLE_EV_REFUSE, sd->b_session,
 			      ESHUTDOWN);
 		sample_end_b(sd);
