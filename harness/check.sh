@@ -8,7 +8,7 @@
 
 RESULTS=$(mktemp)
 export RESULTS
-trap 'rm -f "$RESULTS"' EXIT
+trap 'rm -f "$RESULTS" "$RESULTS.details"' EXIT
 
 failures() { grep -c '^FAIL ' "$RESULTS"; }
 recorded() { wc -l < "$RESULTS"; }
@@ -53,6 +53,11 @@ step selftests "$REPO/tools/testing/selftests/dibs/vmtest.sh"
 step selftests-pair "$REPO/tools/testing/selftests/dibs/vmtest_pair.sh"
 
 echo
+if [ -s "$RESULTS.details" ]; then
+	log "what the failed checks printed"
+	cat "$RESULTS.details"
+	echo
+fi
 grep -E '^(FAIL|SKIP) ' "$RESULTS" || true
 passed=$(grep -c '^PASS ' "$RESULTS")
 failed=$(failures)

@@ -141,6 +141,7 @@ PY
 }
 
 report_json "$json" "kunit-$arch:" || rc=1
+tap_failure_details "kunit-$arch" "$build_dir/test.log"
 
 # Under KCSAN a data race is reported as a block between two lines of
 # "=", headed "BUG: KCSAN: data-race in A / B" with A and B the functions
@@ -267,6 +268,8 @@ fault_results() { # log
 		[ -s "$dir/$suite.json" ] &&
 			{ report_json "$dir/$suite.json" "kunit-$arch-fault:" noskip ||
 			  rc=1; }
+		tap_failure_details "kunit-$arch-fault:$suite" \
+			"$dir/$suite.ktap"
 	done
 	rm -rf "$dir"
 	grep -o -E '(sample start|bench run)[^,]*: [0-9]+ failure points.*' \

@@ -6,7 +6,8 @@
 #              (default ~/.cache/dibs); never inside the checkout.
 # JOBS         parallel make jobs (default: number of CPUs).
 # RESULTS      file that collects "PASS name" / "FAIL name" lines; set by
-#              check.sh, optional otherwise.
+#              check.sh, optional otherwise. What went wrong in a failed
+#              check goes to $RESULTS.details (see detail()).
 
 set -o pipefail
 
@@ -29,6 +30,28 @@ result() { # PASS|FAIL|SKIP name
 	printf '%s %s\n' "$1" "$2" >&2
 	[ -n "${RESULTS:-}" ] && printf '%s %s\n' "$1" "$2" >> "$RESULTS"
 	return 0
+}
+
+# Keep what a failed check printed (on stdin, the last 60 lines) for the
+# end of check.sh's report, where a long log does not bury it.
+detail() { # name
+	local lines
+
+	lines=$(tail -n 60)
+	[ -n "${RESULTS:-}" ] && [ -n "$lines" ] || return 0
+	printf -- '--- %s\n%s\n' "$1" "$lines" >> "$RESULTS.details"
+}
+
+# detail() the lines of a (K)TAP log that lead up to each "not ok": the
+# diagnostics of the failed test points.
+tap_failure_details() { # name log
+	awk '/^[[:space:]]*(not )?ok [0-9]+ / {
+		if ($0 ~ /not ok/)
+			printf "%s%s\n", msgs, $0
+		msgs = ""
+		next
+	}
+	{ msgs = msgs $0 "\n" }' "$2" | detail "$1"
 }
 
 # Release of the stock Debian 6.12 kernel we build against and boot: the

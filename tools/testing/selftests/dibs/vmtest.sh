@@ -138,6 +138,7 @@ done < <(awk '
 	test != "" && /^not ok [0-9]+ / { print "FAIL", test ":" $4; bad = 1 }
 ' "$work/console.log")
 
+tap_failure_details selftest "$work/console.log"
 for t in "${tests[@]}"; do
 	grep -q "^DIBS_SELFTEST_END $t " "$work/console.log" ||
 		report FAIL "${t%.sh}"
