@@ -64,6 +64,8 @@ static bool expect_smcd = true;
 static bool tcp_server;
 static unsigned int port = 37123;
 static unsigned int wait_s;
+/* The server, while the client runs in the parent; 0 in the server. */
+static pid_t server_pid;
 
 static void fail(const char *fmt, ...)
 {
@@ -74,6 +76,11 @@ static void fail(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	/* Leave no server behind: its socket would hold smc. */
+	if (server_pid > 0) {
+		kill(server_pid, SIGKILL);
+		waitpid(server_pid, NULL, 0);
+	}
 	exit(1);
 }
 
@@ -654,12 +661,14 @@ int main(int argc, char **argv)
 		fail("fork: %s", strerror(errno));
 	if (!pid)
 		_exit(run_server(lfd));
+	server_pid = pid;
 	close(lfd);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ret = run_client();
 	if (waitpid(pid, &status, 0) != pid)
 		fail("waitpid: %s", strerror(errno));
+	server_pid = 0;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (!ret && (!WIFEXITED(status) || WEXITSTATUS(status)))
 		ret = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
