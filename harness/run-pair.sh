@@ -4,30 +4,34 @@
 # Boot two VMs of the stock Debian kernel on one DIBS fabric and run a
 # script in each, at the same time:
 #
-#   harness/run-pair.sh [-t SECONDS] [-n NAME] SCRIPT ARGS_FIRST ARGS_SECOND
+#   harness/run-pair.sh [-t SECONDS] [-n NAME] [-f PATH]... SCRIPT ARGS_FIRST
+#                       ARGS_SECOND
 #
 # It builds and starts the fabric server of tools/dibs on a UNIX socket;
 # each VM gets an ivshmem-doorbell device on the server's region, and the
 # two are linked by a virtio-net pair over a UNIX socket (QEMU's stream
 # netdev; no traffic leaves the host). harness/vm.sh boots each VM (see
 # there), as NAME-first and NAME-second (default NAME: pair), with SCRIPT
-# and the words of ARGS_FIRST or ARGS_SECOND as arguments. The first VM's
-# output is shown as it comes, the second's after it. Exits non-zero if
-# either VM fails.
+# and the words of ARGS_FIRST or ARGS_SECOND as arguments, and each PATH
+# copied into the guest's /root (vm.sh -f). The first VM's output is shown
+# as it comes, the second's after it. Exits non-zero if either VM fails.
 
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 usage() {
-	die "usage: $0 [-t SECONDS] [-n NAME] SCRIPT ARGS_FIRST ARGS_SECOND"
+	die "usage: $0 [-t SECONDS] [-n NAME] [-f PATH]... SCRIPT ARGS_FIRST" \
+		"ARGS_SECOND"
 }
 
 timeout=600
 name=pair
-while getopts t:n: opt; do
+copies=()
+while getopts t:n:f: opt; do
 	case $opt in
 	t) timeout=$OPTARG ;;
 	n) name=$OPTARG ;;
+	f) copies+=(-f "$OPTARG") ;;
 	*) usage ;;
 	esac
 done
@@ -68,7 +72,7 @@ vm() { # role on|off mac-suffix args...
 	local role=$1 listen=$2 mac=$3
 
 	shift 3
-	"$REPO/harness/vm.sh" -t "$timeout" -n "$name-$role" \
+	"$REPO/harness/vm.sh" -t "$timeout" -n "$name-$role" "${copies[@]}" \
 		-q -chardev -q "socket,path=$fabric,id=fabric" \
 		-q -device -q "ivshmem-doorbell,chardev=fabric,vectors=2" \
 		-q -netdev -q "stream,id=link,server=$listen,addr.type=unix,addr.path=$net" \

@@ -29,9 +29,10 @@
 # The kernel image comes from the linux-image-<krel>-unsigned package,
 # downloaded and unpacked into $CACHE/stock-<krel>/ without installing it.
 # The modules are built against the matching headers in a copy of the
-# checkout, and go with busybox into an initramfs, where "modprobe
-# dibs_loopback" works as on an installed system. In the guest, /root is the
-# working directory, SCRIPT runs with sh, and the machine powers off after.
+# checkout, and go with busybox and the package's virtio_net module into an
+# initramfs, where "modprobe dibs_loopback" works as on an installed
+# system. In the guest, /root is the working directory, SCRIPT runs with
+# sh, and the machine powers off after.
 #
 # The exit status is the script's. The run fails instead if the VM does not
 # finish in time, or if the console or kernel log has a splat (see
@@ -96,18 +97,24 @@ fetch_stock_kernel() {
 	local pkg=linux-image-$krel-unsigned dl=$CACHE/stock-$krel.download
 	local mod=./lib/modules/$krel
 
-	[ -f "$stock/vmlinuz" ] && return 0
+	[ -f "$stock/vmlinuz" ] && [ -d "$stock/kernel" ] && return 0
 	log "downloading $pkg"
 	rm -rf "$dl" "$stock.new"
 	mkdir -p "$dl"
 	(cd "$dl" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >&2) ||
 		die "cannot download $pkg"
+	# The kernel, its lists of modules, and the modules of virtio-net for
+	# the network link between two VMs (harness/run-pair.sh).
 	dpkg-deb --fsys-tarfile "$dl"/*.deb |
-		tar -x -C "$dl" "./boot/vmlinuz-$krel" "$mod/modules.builtin" \
-			"$mod/modules.builtin.modinfo" "$mod/modules.order" ||
+		tar -x -C "$dl" --wildcards "./boot/vmlinuz-$krel" \
+			"$mod/modules.builtin" "$mod/modules.builtin.modinfo" \
+			"$mod/modules.order" \
+			"$mod/kernel/drivers/net/virtio_net.ko*" \
+			"$mod/kernel/drivers/net/net_failover.ko*" \
+			"$mod/kernel/net/core/failover.ko*" ||
 		die "cannot unpack $pkg"
 	mkdir -p "$stock.new"
-	mv "$dl/$mod"/modules.* "$stock.new/"
+	mv "$dl/$mod"/modules.* "$dl/$mod/kernel" "$stock.new/"
 	mv "$dl/boot/vmlinuz-$krel" "$stock.new/vmlinuz"
 	rm -rf "$dl" "$stock"
 	mv "$stock.new" "$stock"
@@ -166,6 +173,7 @@ make_initramfs() {
 		mod=$root/lib/modules/$krel
 		mkdir -p "$mod/extra"
 		cp "$stock"/modules.* "$mod/"
+		cp -r "$stock/kernel" "$mod/"
 		cp "$work"/modules/*.ko "$mod/extra/" || die "no modules built"
 		depmod -b "$root" "$krel" || die "depmod failed"
 	fi
