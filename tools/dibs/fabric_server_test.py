@@ -127,7 +127,13 @@ def main():
                              str(PEERS), "-d", "512", "-f", "0xff42"],
                             stdout=subprocess.DEVNULL)
     try:
-        return run(proc, path)
+        rc = run(proc, path)
+        proc = subprocess.Popen([server, "-s", path, "-m", "4", "-n", "2",
+                                 "-d", "4"], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        ids_run_out(proc, path)
+        print("1..%d" % len(results))
+        return rc if rc else (0 if all(results) else 1)
     finally:
         for child in children + [proc]:
             if child.poll() is None:
@@ -290,8 +296,40 @@ def run(proc, path):
     rc = proc.wait(timeout=5)
     check("SIGTERM: exits 0 and removes its socket",
           rc == 0 and not os.path.exists(path))
-    print("1..%d" % len(results))
     return 0 if all(results) else 1
+
+
+def ids_run_out(proc, path):
+    """After 65536 connections every ivshmem ID was given out once (QEMU
+    must never see an ID again, see the protocol): the next connection is
+    refused with a message, and the server lives on."""
+    for _ in range(50):
+        if os.path.exists(path):
+            break
+        time.sleep(0.1)
+    ids = []
+    while len(ids) < 1 << 16:
+        p = Peer(path)
+        msg = p.recv()
+        # None: both slots were still held by connections the server had
+        # not yet seen close; it gave out no ID. Try again.
+        if msg is not None:
+            ids.append(p.recv()[0])
+        p.close()
+        if msg is None:
+            time.sleep(0.001)
+    check("65536 connections get the IDs 0 to 65535 once each",
+          ids == list(range(1 << 16)), "%d IDs" % len(ids))
+    time.sleep(0.2)
+    p = Peer(path)
+    refused = p.recv() is None
+    p.close()
+    proc.send_signal(signal.SIGTERM)
+    rc = proc.wait(timeout=5)
+    err = proc.stderr.read()
+    check("connection 65537 refused with a message, server lives on",
+          refused and rc == 0 and "IDs were given out" in err,
+          "exit %d, %s" % (rc, err.strip()))
 
 
 if __name__ == "__main__":
