@@ -17,6 +17,7 @@
  * round trip must not wait for a delayed acknowledgment.
  */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -49,14 +50,15 @@ static void die(const char *what)
 /* The sample client's payload of round @round from end @from (0 or 1). */
 static void fill(uint8_t *buf, uint32_t size, uint32_t round, int from)
 {
-	uint32_t x = (round * 2 + from + 1) * 0x9e3779b9u;
+	uint64_t x = (round * 2ULL + from + 1) * 0x9e3779b97f4a7c15ULL, le;
 	uint32_t i;
 
-	for (i = 0; i < size; i++) {
+	for (i = 0; i < size; i += sizeof(x)) {
 		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		buf[i] = x;
+		x ^= x >> 7;
+		x ^= x << 17;
+		le = htole64(x);
+		memcpy(buf + i, &le, size - i < sizeof(le) ? size - i : sizeof(le));
 	}
 }
 
