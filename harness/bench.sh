@@ -7,7 +7,12 @@
 #   - a UML kernel built with kunit.py: it runs as a host process, so its
 #     single-CPU figures are at native speed;
 #   - the stock Debian kernel in QEMU with 2 vCPUs (harness/vm.sh), with the
-#     modules built out of tree, for the 2-CPU scaling figure.
+#     modules built out of tree, for the 2-CPU scaling figure;
+#
+# and between two VMs of the stock kernel on the ivshmem fabric
+# (harness/run-pair.sh, harness/bench-pair-guest.sh): the sample's
+# ping-pong over DIBS against the same ping-pong over TCP on the virtio-net
+# link between them (tools/dibs/dibs_tcp_pingpong.c).
 #
 #   harness/bench.sh [--smoke]
 #
@@ -26,11 +31,14 @@ case ${1:-} in
 *) die "usage: $0 [--smoke]" ;;
 esac
 
+# Rounds of the runs between two VMs: 64 B, 64 KiB, 1 MiB.
 if [ "$smoke" = 1 ]; then
 	iters=64 reps=3 rounds=20 out=$BUILD/bench-smoke
+	pair_rounds="20 5 2"
 else
 	iters=${DIBS_BENCH_ITERATIONS:-65536} reps=${DIBS_BENCH_REPS:-51}
 	rounds=${DIBS_BENCH_ROUNDS:-20000} out=$REPO/bench
+	pair_rounds=${DIBS_BENCH_PAIR_ROUNDS:-"2000 200 20"}
 fi
 work=$BUILD/bench
 um_build=$BUILD/bench-um
@@ -132,6 +140,20 @@ run_vm() {
 	sed -n 's/^dibs-bench-row: //p' "$work/vm.log" > "$work/vm.rows"
 }
 
+# Two VMs: DIBS over ivshmem against TCP over virtio-net.
+run_pair() {
+	local tcp=$work/dibs_tcp_pingpong
+
+	log "running the benchmark between two VMs (QEMU, 2 vCPUs each)"
+	gcc -static -O2 -Wall -o "$tcp" "$REPO/tools/dibs/dibs_tcp_pingpong.c" ||
+		return 1
+	"$REPO/harness/run-pair.sh" -t 1200 -n bench-pair -f "$tcp" \
+		"$REPO/harness/bench-pair-guest.sh" "first $pair_rounds" second \
+		> "$work/pair.log" 2>&1 || { tail -n 30 "$work/pair.log" >&2; return 1; }
+	sed -n 's/^dibs-bench-row: //p' "$BUILD/vm/bench-pair-first/console.log" \
+		> "$work/pair.rows"
+}
+
 machine() {
 	local cpu
 	cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
@@ -139,9 +161,10 @@ machine() {
 }
 
 start=$(date +%s)
-rm -f "$work/um.rows" "$work/vm.rows"
+rm -f "$work/um.rows" "$work/vm.rows" "$work/pair.rows"
 run_um || die "the UML benchmark failed"
 run_vm || die "the QEMU benchmark failed"
+run_pair || die "the benchmark between two VMs failed"
 
 accel=${DIBS_VM_ACCEL:-$(sed -n 2p "$BUILD/vm/accel" 2>/dev/null)}
 python3 - "$work" "$out" "$smoke" "$(date -u '+%Y-%m-%d %H:%M UTC')" \
@@ -169,7 +192,7 @@ def load(place):
     return rows
 
 
-places = {"um": load("um"), "vm": load("vm")}
+places = {"um": load("um"), "vm": load("vm"), "pair": load("pair")}
 
 
 def find(place, row, size=None):
@@ -213,7 +236,7 @@ def add(figure, where, size, r, ref, meas, ratio, bar, ok):
         failed.append(f"{figure} {where} {human(size)}")
 
 
-env = {p: find(p, "env") for p in places}
+env = {p: find(p, "env") for p in ("um", "vm")}
 results = {"date": date, "machine": machine, "smoke": smoke,
            "env": env, "rows": places, "figures": []}
 
@@ -313,6 +336,53 @@ for p, where in (("um", "UML"), ("vm", "QEMU")):
                                    "size": size, "bytes_per_dmb": held[1],
                                    "bar": limit})
 
+# Between two VMs: DIBS over ivshmem against TCP over virtio-net, the
+# same ping-pong. Round trip at 64 B, throughput at 64 KiB and 1 MiB.
+def pair(path, mode, size):
+    for r in places["pair"]:
+        if r["row"] == "pair" and r["path"] == path and \
+                r["mode"] == mode and r["size"] == size:
+            if r["state"] != "done" or r["errors"] or \
+                    r["bytes"] != 2 * r["rounds"] * size:
+                sys.exit(f"pair: the {path} {mode} run of {size} B ended "
+                         f"{r['state']}: {r}")
+            return r
+    sys.exit(f"pair: no {path} {mode} run of {size} B")
+
+
+def mbps(r):
+    return r["bytes"] / r["total_ns"] * 1e3
+
+
+where = f"2 VMs ({accel.upper()})"
+for size in (64, 65536, 1 << 20):
+    tcp = pair("tcp", "copy", size)
+    for mode in ("copy", "zerocopy"):
+        r = pair("dibs", mode, size)
+        fig = {"figure": "pair", "size": size, "mode": mode,
+               "dibs_p50_ns": r["round_ns"][1],
+               "dibs_p99_ns": r["round_ns_p99"],
+               "tcp_p50_ns": tcp["round_ns"][1],
+               "tcp_p99_ns": tcp["round_ns_p99"],
+               "dibs_mbps": mbps(r), "tcp_mbps": mbps(tcp)}
+        if size == 64:
+            ratio = r["round_ns"][1] / tcp["round_ns"][1]
+            p99 = r["round_ns_p99"] / tcp["round_ns_p99"]
+            add(f"round trip, DIBS {mode} / TCP (p50, p99)", where, size,
+                r, f"{tcp['round_ns'][1] / 1e3:.0f} / "
+                f"{tcp['round_ns_p99'] / 1e3:.0f} us",
+                f"{r['round_ns'][1] / 1e3:.0f} / "
+                f"{r['round_ns_p99'] / 1e3:.0f} us",
+                f"{ratio:.2f} (p99 {p99:.2f})", "<= 0.33", ratio <= 1 / 3)
+            fig.update(value=ratio, bar=1 / 3)
+        else:
+            ratio = mbps(r) / mbps(tcp)
+            add(f"throughput, DIBS {mode} / TCP", where, size, r,
+                f"{mbps(tcp):.0f} MB/s", f"{mbps(r):.0f} MB/s",
+                f"{ratio:.2f}x", ">= 3", ratio >= 3)
+            fig.update(value=ratio, bar=3)
+        results["figures"].append(fig)
+
 head = ["figure", "where", "size", "iterations (calls x reps)",
         "reference (min / median / max)", "measured (min / median / max)",
         "result", "bar", "met"]
@@ -322,7 +392,9 @@ lines += ["| " + " | ".join(row) + " |" for row in table]
 um, vm = env["um"], env["vm"]
 md = (f"Measured {date} on {machine}. UML: {um['release']}, 1 CPU. "
       f"QEMU: {vm['release']}, {vm['cpus']} vCPUs "
-      f"({accel.upper()}). "
+      f"({accel.upper()}); 2 VMs: the same, one DIBS fabric over "
+      f"ivshmem and a virtio-net link between them, the reference TCP "
+      f"over that link through the same ping-pong. "
       f"Times per call unless a unit says otherwise.\n\n"
       + "\n".join(lines) + "\n")
 print(md)
