@@ -47,8 +47,9 @@ stress: deps
 	harness/kunit.sh kcsan
 
 run: deps
-	harness/vm.sh -t 600 harness/run-guest.sh lo
-	harness/run-pair.sh -t 600 harness/run-guest.sh first second
+	harness/vm.sh -t 600 -f harness/guest-lib.sh harness/run-guest.sh lo
+	harness/run-pair.sh -t 600 -f harness/guest-lib.sh harness/run-guest.sh \
+		first second
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) $(OOT_CONFIG) clean

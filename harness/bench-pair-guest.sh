@@ -22,41 +22,7 @@ TCP_PORT=37300
 RUN_TENTHS=3000
 PEER_TENTHS=1200
 
-die() {
-	echo "FAILED: $*"
-	exit 1
-}
-
-wait_for() { # tenths command...
-	n=$1
-	shift
-	while ! "$@"; do
-		n=$((n - 1))
-		[ "$n" -gt 0 ] || return 1
-		sleep 0.1
-	done
-}
-
-# The ivshmem device's sample directory and peers file; it probes
-# asynchronously.
-ivshmem_dev() {
-	dev=$(ls /sys/kernel/debug/dibs_ivshmem 2>/dev/null | head -n 1)
-	[ -n "$dev" ] && [ -d "/sys/kernel/debug/dibs_sample/$dev" ] || return 1
-	PEERS=/sys/kernel/debug/dibs_ivshmem/$dev/peers
-	SAMPLE=/sys/kernel/debug/dibs_sample/$dev
-}
-
-peer_gid() {
-	awk '$4 == "peer" { print $2; exit }' "$PEERS"
-}
-
-has_peer() {
-	[ -n "$(peer_gid)" ]
-}
-
-no_peer() {
-	! has_peer
-}
+. ./guest-lib.sh
 
 link_up() { # address
 	modprobe virtio_net || die "modprobe virtio_net"

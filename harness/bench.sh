@@ -148,6 +148,7 @@ run_pair() {
 	gcc -static -O2 -Wall -o "$tcp" "$REPO/tools/dibs/dibs_tcp_pingpong.c" ||
 		return 1
 	"$REPO/harness/run-pair.sh" -t 1200 -n bench-pair -f "$tcp" \
+		-f "$REPO/harness/guest-lib.sh" \
 		"$REPO/harness/bench-pair-guest.sh" "first $pair_rounds" second \
 		> "$work/pair.log" 2>&1 || { tail -n 30 "$work/pair.log" >&2; return 1; }
 	sed -n 's/^dibs-bench-row: //p' "$BUILD/vm/bench-pair-first/console.log" \

@@ -16,6 +16,7 @@
 # Exits non-zero if any step fails or any run is not complete and verified.
 
 ROLE=${1:-lo}
+. ./guest-lib.sh
 # One run per line: rounds, payload size, zero-copy.
 RUNS='1000 64 0
 200 4096 0
@@ -25,11 +26,6 @@ RUNS='1000 64 0
 # Bound of each run, and of the waits for the other VM, in tenths of a second.
 RUN_TENTHS=1200
 PEER_TENTHS=1200
-
-die() {
-	echo "FAILED: $*"
-	exit 1
-}
 
 value() { # key
 	sed -n "s/^$1: //p" "$SAMPLE/results"
@@ -43,17 +39,6 @@ size_text() { # bytes
 	else
 		echo "$1 B"
 	fi
-}
-
-# Wait until a command succeeds, up to a number of tenths of a second.
-wait_for() { # tenths command...
-	n=$1
-	shift
-	while ! "$@"; do
-		n=$((n - 1))
-		[ "$n" -gt 0 ] || return 1
-		sleep 0.1
-	done
 }
 
 # Run one ping-pong and print its line of the report.
@@ -100,26 +85,6 @@ devices() {
 		printf '%-12s %-36s  %s\n' "$(basename "$d")" \
 			"$(cat "$d/gid")" "$(cat "$d/fabric_id")"
 	done
-}
-
-# The ivshmem device's directories; it probes asynchronously.
-ivshmem_dev() {
-	dev=$(ls /sys/kernel/debug/dibs_ivshmem 2>/dev/null | head -n 1)
-	[ -n "$dev" ] && [ -d "/sys/kernel/debug/dibs_sample/$dev" ] || return 1
-	PEERS=/sys/kernel/debug/dibs_ivshmem/$dev/peers
-	SAMPLE=/sys/kernel/debug/dibs_sample/$dev
-}
-
-peer_gid() {
-	awk '$4 == "peer" { print $2; exit }' "$PEERS"
-}
-
-has_peer() {
-	[ -n "$(peer_gid)" ]
-}
-
-no_peer() {
-	! has_peer
 }
 
 # The sample client is loaded before the device, so that it answers as
