@@ -55,10 +55,6 @@ row() { # path mode
 		}'
 }
 
-sample_running() {
-	grep -q '^state: running' "$SAMPLE/results"
-}
-
 sample_done() {
 	! grep -q '^state: running' "$SAMPLE/results"
 }

@@ -60,12 +60,12 @@ no_server() {
 	! "$prog" -c 127.0.0.1 -p "$port" -r 1 -z 64 > /dev/null 2>&1
 }
 
-# Wait up to 10 s for a file to appear.
-wait_file() { # path
+# Wait up to 10 s for a command to succeed.
+wait_until() { # command...
 	local i
 
 	for ((i = 0; i < 100; i++)); do
-		[ -e "$1" ] && return 0
+		"$@" && return 0
 		sleep 0.1
 	done
 	return 1
@@ -88,7 +88,7 @@ c, _ = s.accept()
 c.recv(8)
 c.close()' "$port" "$ready" &
 	fake=$!
-	wait_file "$ready" || { kill "$fake"; return 1; }
+	wait_until test -e "$ready" || { kill "$fake"; return 1; }
 	rm -f "$ready"
 	out=$("$prog" -c 127.0.0.1 -p "$port" -r 10 -z 64)
 	rc=$?
@@ -103,10 +103,7 @@ check "server that closes early fails the run" server_closes
 "$prog" -s -p "$port" &
 server=$!
 # Ready once a client can connect.
-for ((i = 0; i < 100; i++)); do
-	"$prog" -c 127.0.0.1 -p "$port" -r 1 -z 64 > /dev/null 2>&1 && break
-	sleep 0.1
-done
+wait_until "$prog" -c 127.0.0.1 -p "$port" -r 1 -z 64 > /dev/null 2>&1
 check "64 B run verified" run_ok 100 64
 check "1 MiB run verified" run_ok 3 1048576
 check "a second connection is served" run_ok 10 4096
