@@ -3,19 +3,26 @@
  * Move data over SMC-D, the DIBS client, and prove that DIBS carried it.
  *
  * One run: a server and a client AF_SMC socket on 127.0.0.1 (the server is
- * a forked child), N bytes each way with every byte verified, received with
- * recv() or with splice() into a pipe. While the connection is up both ends
- * must show the expected mode in smc_diag; afterwards SMC's statistics must
- * show one more SMC-D v2 success on each side (mode smcd) or none (mode
- * fallback). The UEID that SMC-D v2 needs off s390 is added through SMC's
+ * a forked child), or one of them for a run between two hosts (-s, -c), N
+ * bytes each way with every byte verified, received with recv() or with
+ * splice() into a pipe. While the connection is up the ends on this host
+ * must show the expected mode in smc_diag; afterwards SMC's statistics
+ * must show one more SMC-D v2 success for each of them (mode smcd) or none
+ * (mode fallback). The UEID that SMC-D v2 needs off s390 is added through SMC's
  * generic netlink family first.
  *
  *   smcd_test [-n BYTES] [-r recv|splice] [-m smcd|fallback] [-t]
- *             [-p PORT] [-w SECONDS]
+ *             [-p PORT] [-w SECONDS] [-s | -c IPV4_ADDRESS]
  *   smcd_test -l
  *
+ *   -s   only the server, on every address, for a client on another host
+ *        (smcd_test -c); it checks its own end in smc_diag and its own
+ *        statistics, one SMC-D v2 success as a server
+ *   -c   only the client, connecting to a server smcd_test -s on another
+ *        host at that address; it checks its own end likewise
  *   -t   the server is a plain TCP socket, so the client must fall back
- *        (the negative control; use with -m fallback)
+ *        (the negative control; use with -m fallback); with -s, this
+ *        host's server is that socket
  *   -w   after the first half of the client's data, wait this long (for
  *        tests that take the DIBS device away under an open connection);
  *        a connection that is then aborted is reported, exit status 2
@@ -64,6 +71,11 @@ static bool expect_smcd = true;
 static bool tcp_server;
 static unsigned int port = 37123;
 static unsigned int wait_s;
+/* Only one end: the server (-s), or the client of a remote server (-c). */
+static bool serve_only;
+static struct in_addr remote;
+/* When the client's data started to flow: after connect() and smc_diag. */
+static struct timespec data_t0;
 /* The server, while the client runs in the parent; 0 in the server. */
 static pid_t server_pid;
 
@@ -522,7 +534,8 @@ static int listen_socket(void)
 	struct sockaddr_in sa = {
 		.sin_family = AF_INET,
 		.sin_port = htons(port),
-		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+		.sin_addr.s_addr = htonl(serve_only ? INADDR_ANY :
+					  INADDR_LOOPBACK),
 	};
 	int one = 1, fd;
 
@@ -536,6 +549,58 @@ static int listen_socket(void)
 	return fd;
 }
 
+/*
+ * The ends of this host in smc_diag while the connection is up; the
+ * server's may lag. Only the client's if the server is a TCP socket or on
+ * another host, only the server's with -s.
+ */
+static void check_diag(void)
+{
+	const int want = expect_smcd ? SMC_DIAG_MODE_SMCD :
+				       SMC_DIAG_MODE_FALLBACK_TCP;
+	bool server = !tcp_server && (serve_only || !remote.s_addr);
+	bool client = !serve_only;
+	struct diag_seen seen;
+	int tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		seen = query_diag();
+		if ((!client || seen.client_mode == want) &&
+		    (!server || seen.server_mode == want))
+			break;
+		usleep(100 * 1000);
+	}
+	printf("smcd_test: smc_diag: client %s, server %s\n",
+	       client ? mode_name(seen.client_mode) : "(other host)",
+	       server ? mode_name(seen.server_mode) :
+	       tcp_server ? "(TCP socket)" : "(other host)");
+	fflush(stdout);
+	if ((client && seen.client_mode != want) ||
+	    (server && seen.server_mode != want))
+		fail("smc_diag shows the wrong mode (want %s)",
+		     mode_name(want));
+}
+
+/*
+ * The server's data is sent once send() returns, not yet received: wait
+ * for the client to close its end after reading all of it, so that a
+ * server on another host can exit (and its host power off) at once.
+ */
+static int wait_close(int fd)
+{
+	char c;
+	ssize_t n;
+
+	if (shutdown(fd, SHUT_WR))
+		return -errno;
+	do {
+		n = recv(fd, &c, 1, 0);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return n ? -EPROTO : 0;
+}
+
 static int run_server(int lfd)
 {
 	int fd, ret;
@@ -543,9 +608,13 @@ static int run_server(int lfd)
 	fd = accept(lfd, NULL, NULL);
 	if (fd < 0)
 		fail("accept: %s", strerror(errno));
+	if (serve_only)
+		check_diag();
 	ret = recv_all(fd, 1);
 	if (!ret)
 		ret = send_all(fd, 2, 0, nbytes);
+	if (!ret)
+		ret = wait_close(fd);
 	if (ret)
 		fprintf(stderr, "smcd_test: server: %s\n", strerror(-ret));
 	close(fd);
@@ -557,34 +626,18 @@ static int run_client(void)
 	struct sockaddr_in sa = {
 		.sin_family = AF_INET,
 		.sin_port = htons(port),
-		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+		.sin_addr.s_addr = remote.s_addr ? remote.s_addr :
+						   htonl(INADDR_LOOPBACK),
 	};
-	const int want = expect_smcd ? SMC_DIAG_MODE_SMCD :
-				       SMC_DIAG_MODE_FALLBACK_TCP;
-	struct diag_seen seen;
-	int fd, ret, tries;
+	int fd, ret;
 
 	fd = socket(AF_SMC, SOCK_STREAM, SMCPROTO_SMC);
 	if (fd < 0)
 		fail("socket(AF_SMC): %s", strerror(errno));
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
 		fail("connect: %s", strerror(errno));
-
-	/* Both ends while the connection is up; the server's may lag. */
-	for (tries = 0; tries < 100; tries++) {
-		seen = query_diag();
-		if (seen.client_mode == want &&
-		    (tcp_server || seen.server_mode == want))
-			break;
-		usleep(100 * 1000);
-	}
-	printf("smcd_test: smc_diag: client %s, server %s\n",
-	       mode_name(seen.client_mode),
-	       tcp_server ? "(TCP socket)" : mode_name(seen.server_mode));
-	if (seen.client_mode != want ||
-	    (!tcp_server && seen.server_mode != want))
-		fail("smc_diag shows the wrong mode (want %s)",
-		     mode_name(want));
+	check_diag();
+	clock_gettime(CLOCK_MONOTONIC, &data_t0);
 
 	ret = send_all(fd, 1, 0, nbytes / 2);
 	if (!ret && wait_s) {
@@ -605,6 +658,7 @@ static int run_client(void)
 
 int main(int argc, char **argv)
 {
+	unsigned long long want_clnt, want_srv;
 	struct smcd_stats before, after;
 	int opt, nl, family, lfd, status, ret;
 	bool list = false;
@@ -612,7 +666,7 @@ int main(int argc, char **argv)
 	double secs;
 	pid_t pid;
 
-	while ((opt = getopt(argc, argv, "n:r:m:tp:w:l")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:m:tp:w:lsc:")) != -1) {
 		switch (opt) {
 		case 'n':
 			nbytes = strtoull(optarg, NULL, 0);
@@ -635,16 +689,26 @@ int main(int argc, char **argv)
 		case 'l':
 			list = true;
 			break;
+		case 's':
+			serve_only = true;
+			break;
+		case 'c':
+			if (inet_pton(AF_INET, optarg, &remote) != 1 ||
+			    !remote.s_addr)
+				fail("not an IPv4 address: %s", optarg);
+			break;
 		default:
 			fprintf(stderr,
 				"usage: %s [-n BYTES] [-r recv|splice] [-m smcd|fallback]\n"
-				"       [-t] [-p PORT] [-w SECONDS]\n"
+				"       [-t] [-p PORT] [-w SECONDS] [-s | -c IPV4_ADDRESS]\n"
 				"       %s -l\n", argv[0], argv[0]);
 			return 1;
 		}
 	}
 	if (!nbytes || nbytes % 2)
 		fail("the byte count must be even and not 0");
+	if (serve_only && remote.s_addr)
+		fail("-s and -c exclude each other");
 
 	nl = nl_open(NETLINK_GENERIC);
 	family = smc_family(nl);
@@ -655,38 +719,55 @@ int main(int argc, char **argv)
 	add_ueid(nl, family);
 	before = get_stats(nl, family);
 
-	lfd = listen_socket();
-	pid = fork();
-	if (pid < 0)
-		fail("fork: %s", strerror(errno));
-	if (!pid)
-		_exit(run_server(lfd));
-	server_pid = pid;
-	close(lfd);
-
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ret = run_client();
-	if (waitpid(pid, &status, 0) != pid)
-		fail("waitpid: %s", strerror(errno));
-	server_pid = 0;
+	if (serve_only) {
+		lfd = listen_socket();
+		printf("smcd_test: listening on port %u\n", port);
+		fflush(stdout);
+		ret = run_server(lfd);
+		close(lfd);
+	} else if (remote.s_addr) {
+		ret = run_client();
+	} else {
+		lfd = listen_socket();
+		pid = fork();
+		if (pid < 0)
+			fail("fork: %s", strerror(errno));
+		if (!pid)
+			_exit(run_server(lfd));
+		server_pid = pid;
+		close(lfd);
+
+		ret = run_client();
+		if (waitpid(pid, &status, 0) != pid)
+			fail("waitpid: %s", strerror(errno));
+		server_pid = 0;
+		if (!ret && (!WIFEXITED(status) || WEXITSTATUS(status)))
+			ret = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (!ret && (!WIFEXITED(status) || WEXITSTATUS(status)))
-		ret = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 	if (ret)
 		return ret;
 	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	printf("smcd_test: %llu bytes each way verified (%s) in %.1f s\n",
 	       nbytes, use_splice ? "splice" : "recv", secs);
+	if (!serve_only) {
+		/* Both directions, from the client's first byte to its last. */
+		secs = (t1.tv_sec - data_t0.tv_sec) +
+		       (t1.tv_nsec - data_t0.tv_nsec) / 1e9;
+		printf("smcd_test: data_seconds: %.6f\n", secs);
+	}
 
 	after = get_stats(nl, family);
 	printf("smcd_test: SMC-D v2 successes: client %llu -> %llu, server %llu -> %llu\n",
 	       before.clnt_v2, after.clnt_v2, before.srv_v2, after.srv_v2);
-	if (expect_smcd && (after.clnt_v2 != before.clnt_v2 + 1 ||
-			    after.srv_v2 != before.srv_v2 + 1))
-		fail("SMC-D v2 successes did not go up by one on each side");
-	if (!expect_smcd && (after.clnt_v2 != before.clnt_v2 ||
-			     after.srv_v2 != before.srv_v2))
-		fail("SMC-D was used where a fallback was expected");
+	/* The ends on this host count one success each, or none. */
+	want_clnt = before.clnt_v2 + (expect_smcd && !serve_only);
+	want_srv = before.srv_v2 + (expect_smcd && !remote.s_addr);
+	if (after.clnt_v2 != want_clnt || after.srv_v2 != want_srv)
+		fail(expect_smcd ?
+		     "SMC-D v2 successes did not go up by one on each end here" :
+		     "SMC-D was used where a fallback was expected");
 	close(nl);
 	return 0;
 }
