@@ -291,7 +291,7 @@ rm -f "$console.dmesg"
 # before the script has started.
 qemu "$accel" "$timeout" \
 	"maxcpus=1 panic=-1 oops=panic panic_on_warn=0 loglevel=5 $cmdline" \
-	"$console.dmesg" | tr -d '\r' | tee "$console" |
+	"$console.dmesg" | sed -u 's/\r$//' | tee "$console" |
 	awk -v start="$START_MARKER" -v end="^$EXIT_MARKER" \
 		'$0 ~ end { shown = 0 } shown { print; fflush() }
 		 $0 == start { shown = 1 }'
