@@ -3,7 +3,7 @@
 #
 # Build a KUnit kernel with this project and run its suites under QEMU (TCG).
 #
-#   harness/kunit.sh [x86_64|s390|kcsan]
+#   harness/kunit.sh [x86_64|s390|kcsan] [--build-only]
 #
 # x86_64 builds the DIBS-era tree (harness/linux7.sh), where our files
 # replace upstream's DIBS, and runs drivers/dibs/.kunitconfig and
@@ -23,11 +23,16 @@
 # options, runs the race and stress cases DIBS_STRESS_FACTOR (default 10)
 # times longer, and lists every data-race report. On x86_64 a third boot
 # runs the SMC-D selftest (tools/testing/selftests/dibs/smcd.sh) with the
-# real client.
+# real client, and a pair of VMs SMC-D between them (harness/smcd-pair.sh).
+# --build-only builds the kernel and runs nothing (harness/bench.sh boots
+# the x86_64 one for SMC-D between two VMs).
 
 . "$(dirname "$0")/lib.sh"
 
 arch=${1:-x86_64}
+build_only=${2:-}
+[ -z "$build_only" ] || [ "$build_only" = --build-only ] ||
+	die "usage: $0 [x86_64|s390|kcsan] [--build-only]"
 # How much longer the race and stress cases run under KCSAN.
 STRESS_FACTOR=${DIBS_STRESS_FACTOR:-10}
 case $arch in
@@ -98,6 +103,18 @@ qemu_wrapper() {
 }
 path=$PATH
 [ "${DIBS_VM_ACCEL:-}" = kvm ] || path=$(qemu_wrapper):$PATH
+
+if [ -n "$build_only" ]; then
+	# The options of a build: not those of the boot.
+	build_args=()
+	for a in "${args[@]}"; do
+		case $a in --kernel_args=*) ;; *) build_args+=("$a") ;; esac
+	done
+	log "kunit.py build --arch=$arch (in $build_dir)"
+	(cd "$KSRC" && python3 tools/testing/kunit/kunit.py build \
+		"${build_args[@]}" --build_dir="$build_dir" --jobs="$JOBS")
+	exit
+fi
 
 log "kunit.py run --arch=$arch (build in $build_dir)"
 (cd "$KSRC" && PATH=$path python3 tools/testing/kunit/kunit.py run \
@@ -348,5 +365,7 @@ if [ "$arch" = x86_64 ] && [ -z "${DIBS_NO_SMCD:-}" ]; then
 		rc=1
 	"$REPO/tools/testing/selftests/dibs/vmtest.sh" -k "$build_dir" -w \
 		smcd_idle || rc=1
+	# Between two VMs over the ivshmem fabric, "selftest-smcd-pair:".
+	"$REPO/harness/smcd-pair.sh" "$build_dir" || rc=1
 fi
 exit $rc

@@ -1,11 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Boot two VMs of the stock Debian kernel on one DIBS fabric and run a
-# script in each, at the same time:
+# Boot two VMs of the stock Debian kernel (or with -k, of the kernel built
+# in BUILD_DIR, see harness/vm.sh) on one DIBS fabric and run a script in
+# each, at the same time:
 #
-#   harness/run-pair.sh [-t SECONDS] [-n NAME] [-f PATH]... SCRIPT ARGS_FIRST
-#                       ARGS_SECOND
+#   harness/run-pair.sh [-k BUILD_DIR] [-t SECONDS] [-n NAME] [-f PATH]...
+#                       SCRIPT ARGS_FIRST ARGS_SECOND
 #
 # It builds and starts the fabric server of tools/dibs on a UNIX socket;
 # each VM gets an ivshmem-doorbell device on the server's region, and the
@@ -20,18 +21,19 @@
 . "$(dirname "$0")/lib.sh"
 
 usage() {
-	die "usage: $0 [-t SECONDS] [-n NAME] [-f PATH]... SCRIPT ARGS_FIRST" \
-		"ARGS_SECOND"
+	die "usage: $0 [-k BUILD_DIR] [-t SECONDS] [-n NAME] [-f PATH]..." \
+		"SCRIPT ARGS_FIRST ARGS_SECOND"
 }
 
 timeout=600
 name=pair
-copies=()
-while getopts t:n:f: opt; do
+vm_args=()
+while getopts k:t:n:f: opt; do
 	case $opt in
+	k) vm_args+=(-k "$OPTARG") ;;
 	t) timeout=$OPTARG ;;
 	n) name=$OPTARG ;;
-	f) copies+=(-f "$OPTARG") ;;
+	f) vm_args+=(-f "$OPTARG") ;;
 	*) usage ;;
 	esac
 done
@@ -72,7 +74,7 @@ vm() { # role on|off mac-suffix args...
 	local role=$1 listen=$2 mac=$3
 
 	shift 3
-	"$REPO/harness/vm.sh" -t "$timeout" -n "$name-$role" "${copies[@]}" \
+	"$REPO/harness/vm.sh" -t "$timeout" -n "$name-$role" "${vm_args[@]}" \
 		-q -chardev -q "socket,path=$fabric,id=fabric" \
 		-q -device -q "ivshmem-doorbell,chardev=fabric,vectors=2" \
 		-q -netdev -q "stream,id=link,server=$listen,addr.type=unix,addr.path=$net" \
