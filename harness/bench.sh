@@ -12,7 +12,11 @@
 # and between two VMs of the stock kernel on the ivshmem fabric
 # (harness/run-pair.sh, harness/bench-pair-guest.sh): the sample's
 # ping-pong over DIBS against the same ping-pong over TCP on the virtio-net
-# link between them (tools/dibs/dibs_tcp_pingpong.c).
+# link between them (tools/dibs/dibs_tcp_pingpong.c);
+#
+# and SMC-D between two VMs of the x86_64 KUnit kernel (a DIBS-era kernel
+# with SMC, and the debug options of make check), against TCP over the
+# same link through the same program (harness/smcd-pair.sh -b).
 #
 #   harness/bench.sh [--smoke]
 #
@@ -35,10 +39,13 @@ esac
 if [ "$smoke" = 1 ]; then
 	iters=64 reps=3 rounds=20 out=$BUILD/bench-smoke
 	pair_rounds="20 5 2"
+	smcd_reps=1 smcd_bytes=$((1024 * 1024))
 else
 	iters=${DIBS_BENCH_ITERATIONS:-65536} reps=${DIBS_BENCH_REPS:-51}
 	rounds=${DIBS_BENCH_ROUNDS:-20000} out=$REPO/bench
 	pair_rounds=${DIBS_BENCH_PAIR_ROUNDS:-"2000 200 20"}
+	smcd_reps=${DIBS_BENCH_SMCD_REPS:-3}
+	smcd_bytes=${DIBS_BENCH_SMCD_BYTES:-$((16 * 1024 * 1024))}
 fi
 work=$BUILD/bench
 um_build=$BUILD/bench-um
@@ -155,6 +162,20 @@ run_pair() {
 		> "$work/pair.rows"
 }
 
+# SMC-D between two VMs of the KUnit kernel, which is built if it is not
+# up to date.
+run_smcd_pair() {
+	local kdir=$BUILD7/kunit-x86_64
+
+	log "running SMC-D between two VMs (the x86_64 KUnit kernel)"
+	"$REPO/harness/kunit.sh" x86_64 --build-only > "$work/smcd-build.log" 2>&1 ||
+		{ tail -n 30 "$work/smcd-build.log" >&2; return 1; }
+	"$REPO/harness/smcd-pair.sh" -b "$smcd_reps" -s "$smcd_bytes" "$kdir" \
+		> "$work/smcd.log" 2>&1 || { tail -n 30 "$work/smcd.log" >&2; return 1; }
+	sed -n 's/^dibs-bench-row: //p' \
+		"$BUILD/vm/smcd-pair-bench-first/console.log" > "$work/smcd.rows"
+}
+
 machine() {
 	local cpu
 	cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
@@ -162,10 +183,11 @@ machine() {
 }
 
 start=$(date +%s)
-rm -f "$work/um.rows" "$work/vm.rows" "$work/pair.rows"
+rm -f "$work/um.rows" "$work/vm.rows" "$work/pair.rows" "$work/smcd.rows"
 run_um || die "the UML benchmark failed"
 run_vm || die "the QEMU benchmark failed"
 run_pair || die "the benchmark between two VMs failed"
+run_smcd_pair || die "the SMC-D benchmark between two VMs failed"
 
 accel=${DIBS_VM_ACCEL:-$(sed -n 2p "$BUILD/vm/accel" 2>/dev/null)}
 python3 - "$work" "$out" "$smoke" "$(date -u '+%Y-%m-%d %H:%M UTC')" \
@@ -384,6 +406,36 @@ for size in (64, 65536, 1 << 20):
             fig.update(value=ratio, bar=3)
         results["figures"].append(fig)
 
+# SMC-D between two VMs of the debug kernel against TCP over the same
+# link, through the same program: the medians of the reps, reported.
+smcd = {}
+with open(os.path.join(work, "smcd.rows")) as f:
+    for line in f:
+        r = json.loads(line)
+        smcd.setdefault(r["path"], []).append(r)
+if set(smcd) != {"smcd", "tcp"} or len(smcd["smcd"]) != len(smcd["tcp"]):
+    sys.exit(f"smcd: incomplete runs: {smcd}")
+places["smcd"] = smcd["smcd"] + smcd["tcp"]
+
+
+def smcd_mbps(path):
+    # Both directions of the client's data, per second, median run.
+    rates = sorted(2 * r["bytes"] / r["seconds"] / 1e6 for r in smcd[path])
+    return rates, rates[len(rates) // 2]
+
+
+sr, sm = smcd_mbps("smcd")
+tr, tm = smcd_mbps("tcp")
+size = smcd["smcd"][0]["bytes"]
+add("throughput, SMC-D / TCP (debug kernel)", f"2 VMs ({accel.upper()})",
+    size, {"rounds": 1, "reps": len(sr)},
+    " / ".join(f"{v:.1f}" for v in tr) + " MB/s",
+    " / ".join(f"{v:.1f}" for v in sr) + " MB/s", f"{sm / tm:.1f}x",
+    "report", None)
+results["figures"].append({"figure": "smcd_pair", "size": size,
+                           "smcd_mbps": sm, "tcp_mbps": tm,
+                           "value": sm / tm})
+
 head = ["figure", "where", "size", "iterations (calls x reps)",
         "reference (min / median / max)", "measured (min / median / max)",
         "result", "bar", "met"]
@@ -395,7 +447,9 @@ md = (f"Measured {date} on {machine}. UML: {um['release']}, 1 CPU. "
       f"QEMU: {vm['release']}, {vm['cpus']} vCPUs "
       f"({accel.upper()}); 2 VMs: the same, one DIBS fabric over "
       f"ivshmem and a virtio-net link between them, the reference TCP "
-      f"over that link through the same ping-pong. "
+      f"over that link through the same ping-pong; SMC-D: two VMs of "
+      f"the x86_64 KUnit kernel (debug options), smcd_test over SMC-D "
+      f"and over TCP on the same link. "
       f"Times per call unless a unit says otherwise.\n\n"
       + "\n".join(lines) + "\n")
 print(md)
