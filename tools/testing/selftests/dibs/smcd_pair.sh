@@ -149,20 +149,24 @@ lgrs_gone() {
 	[ -z "$("$SMCD_TEST" -l)" ]
 }
 
+say_lgrs() {
+	say "link groups left: $("$SMCD_TEST" -l | tr '\n' ' ')"
+}
+
 # The server's device goes away while the connection waits: the client
 # reports the connection aborted (status 2), and its link group with the
 # server goes.
 client_device_gone() {
 	client 37403 -n "$BYTES" -w 6
 	[ $? -eq 2 ] || return 1
-	wait_for 300 lgrs_gone || { say "link groups left: $("$SMCD_TEST" -l | tr '\n' ' ')"; return 1; }
+	wait_for 300 lgrs_gone || { say_lgrs; return 1; }
 }
 
 # The link group with the server, left idle by the last connection, goes
 # when the server's SMC is unloaded (about 10 s after that connection).
 client_peer_shutdown() {
 	[ -n "$("$SMCD_TEST" -l)" ] || { say "no link group to shut down"; return 1; }
-	wait_for 600 lgrs_gone || { say "link groups left: $("$SMCD_TEST" -l | tr '\n' ' ')"; return 1; }
+	wait_for 600 lgrs_gone || { say_lgrs; return 1; }
 }
 
 serve() { # port args...
