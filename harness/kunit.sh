@@ -75,6 +75,19 @@ esac
 build_dir=$BUILD/kunit-$arch
 json=$BUILD/kunit-$arch.json
 mkdir -p "$build_dir"
+
+if [ -n "$build_only" ]; then
+	# The options of a build: not those of the boot.
+	build_args=()
+	for a in "${args[@]}"; do
+		case $a in --kernel_args=*) ;; *) build_args+=("$a") ;; esac
+	done
+	log "kunit.py build --arch=$arch (in $build_dir)"
+	(cd "$KSRC" && python3 tools/testing/kunit/kunit.py build \
+		"${build_args[@]}" --build_dir="$build_dir" --jobs="$JOBS")
+	exit
+fi
+
 rm -f "$json" "$build_dir/test.log"
 
 # kunit.py asks QEMU for KVM first. On hosts where KVM is present but
@@ -103,18 +116,6 @@ qemu_wrapper() {
 }
 path=$PATH
 [ "${DIBS_VM_ACCEL:-}" = kvm ] || path=$(qemu_wrapper):$PATH
-
-if [ -n "$build_only" ]; then
-	# The options of a build: not those of the boot.
-	build_args=()
-	for a in "${args[@]}"; do
-		case $a in --kernel_args=*) ;; *) build_args+=("$a") ;; esac
-	done
-	log "kunit.py build --arch=$arch (in $build_dir)"
-	(cd "$KSRC" && python3 tools/testing/kunit/kunit.py build \
-		"${build_args[@]}" --build_dir="$build_dir" --jobs="$JOBS")
-	exit
-fi
 
 log "kunit.py run --arch=$arch (build in $build_dir)"
 (cd "$KSRC" && PATH=$path python3 tools/testing/kunit/kunit.py run \

@@ -110,15 +110,18 @@ client() { # port args...
 	return $rc
 }
 
-# One measured connection: SMC-D, or TCP (the client falls back).
+# The options of smcd_test for a path: TCP is a plain TCP server, to
+# which the client falls back.
+path_args() { # smcd|tcp
+	[ "$1" = smcd ] || echo "-t -m fallback"
+}
+
+# One measured connection: SMC-D, or TCP.
 measure() { # smcd|tcp port
 	local path=$1 port=$2 secs
 
-	if [ "$path" = smcd ]; then
-		client "$port" -n "$CMP_BYTES" || return 1
-	else
-		client "$port" -n "$CMP_BYTES" -t -m fallback || return 1
-	fi
+	# shellcheck disable=SC2046
+	client "$port" -n "$CMP_BYTES" $(path_args "$path") || return 1
 	secs=$(echo "$out" | sed -n 's/^smcd_test: data_seconds: //p')
 	[ -n "$secs" ] || return 1
 	echo "dibs-bench-row: {\"row\":\"smcd-pair\",\"path\":\"$path\"," \
@@ -126,11 +129,8 @@ measure() { # smcd|tcp port
 }
 
 serve_measure() { # smcd|tcp port
-	if [ "$1" = smcd ]; then
-		serve "$2" -n "$CMP_BYTES"
-	else
-		serve "$2" -n "$CMP_BYTES" -t -m fallback
-	fi
+	# shellcheck disable=SC2046
+	serve "$2" -n "$CMP_BYTES" $(path_args "$1")
 }
 
 # SMC-D, then TCP, REPS times; ports from 37500 on.
@@ -202,22 +202,12 @@ unload_smc() {
 }
 
 case $ROLE-$MODE in
-client-bench)
+client-bench|client-test)
 	echo "TAP version 13"
 	check vm_ready setup 10.0.0.1
 	wait_for "$PEER_TENTHS" ping -c 1 -W 1 10.0.0.2 > /dev/null
 	compare measure
-	echo "1..$n"
-	;;
-server-bench)
-	check vm_ready setup 10.0.0.2
-	compare serve_measure
-	;;
-client-test)
-	echo "TAP version 13"
-	check vm_ready setup 10.0.0.1
-	wait_for "$PEER_TENTHS" ping -c 1 -W 1 10.0.0.2 > /dev/null
-	compare measure
+	[ "$MODE" = test ] || { echo "1..$n"; exit $failed; }
 	check smcd_between_vms_recv client 37401 -n "$BYTES" -r recv
 	check smcd_between_vms_splice client 37402 -n "$BYTES" -r splice
 	check server_device_gone_mid_connection client_device_gone
@@ -226,9 +216,10 @@ client-test)
 	check server_smc_unloaded_peer_shutdown client_peer_shutdown
 	echo "1..$n"
 	;;
-server-test)
+server-bench|server-test)
 	check vm_ready setup 10.0.0.2
 	compare serve_measure
+	[ "$MODE" = test ] || exit $failed
 	check serve_recv serve 37401 -n "$BYTES" -r recv
 	check serve_splice serve 37402 -n "$BYTES" -r splice
 	check serve_device_gone serve_device_gone

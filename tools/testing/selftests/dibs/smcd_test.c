@@ -601,6 +601,12 @@ static int wait_close(int fd)
 	return n ? -EPROTO : 0;
 }
 
+static double seconds_between(const struct timespec *a,
+			      const struct timespec *b)
+{
+	return (b->tv_sec - a->tv_sec) + (b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
 static int run_server(int lfd)
 {
 	int fd, ret;
@@ -748,13 +754,12 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (ret)
 		return ret;
-	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	secs = seconds_between(&t0, &t1);
 	printf("smcd_test: %llu bytes each way verified (%s) in %.1f s\n",
 	       nbytes, use_splice ? "splice" : "recv", secs);
 	if (!serve_only) {
 		/* Both directions, from the client's first byte to its last. */
-		secs = (t1.tv_sec - data_t0.tv_sec) +
-		       (t1.tv_nsec - data_t0.tv_nsec) / 1e9;
+		secs = seconds_between(&data_t0, &t1);
 		printf("smcd_test: data_seconds: %.6f\n", secs);
 	}
 
