@@ -56,6 +56,7 @@ hook_append() { # file line
 
 sync_dir drivers/dibs
 sync_file include/linux/dibs.h
+sync_file include/trace/events/dibs.h
 sync_file include/uapi/linux/dibs_ivshmem.h
 sync_dir samples/dibs
 sync_dir tools/testing/selftests/dibs

@@ -10,6 +10,7 @@
 
 #include <kunit/test.h>
 #include <linux/atomic.h>
+#include <linux/cpu.h>
 #include <linux/delay.h>
 #include <linux/dibs.h>
 #include <linux/jiffies.h>
@@ -17,6 +18,9 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/tracepoint.h>
+#include <linux/workqueue.h>
+#include <trace/events/dibs.h>
 
 #include "dibs_core.h"
 #include "dibs_fault_test.h"
@@ -161,7 +165,7 @@ static void fake_build_ops(struct dibs_dev_ops *ops, unsigned long present)
 /* Every fake device is recognised by this driver-private marker. */
 static const char fake_drv_marker[] = "dibs-core-test";
 
-static bool is_fake(struct dibs_dev *dev)
+static bool is_fake(const struct dibs_dev *dev)
 {
 	return dev->drv_priv == fake_drv_marker;
 }
@@ -1329,6 +1333,512 @@ static void dibs_test_idx_drain(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -ENOSPC, dibs_idx_reserve(pool, 0));
 }
 
+/* ---- statistics ---- */
+
+static void expect_stats(struct kunit *test, struct dibs_dev *dibs,
+			 const u64 *want)
+{
+	u64 got[DIBS_STAT_NR];
+	int i;
+
+	dibs_dev_get_stats(dibs, got);
+	for (i = 0; i < DIBS_STAT_NR; i++)
+		KUNIT_EXPECT_EQ_MSG(test, want[i], got[i], "counter %d", i);
+}
+
+static void dibs_test_stats_count(struct kunit *test)
+{
+	struct test_client *tc = &test_clients[0];
+	struct dibs_dmb dmb = { .idx = 2, .dmb_len = 5000, .dmb_tok = 3 };
+	u64 want[DIBS_STAT_NR] = {};
+	struct dibs_dev *dibs;
+
+	dibs = fake_dev_alloc(test, "fake0", 1);
+	expect_stats(test, dibs, want);
+
+	dibs_moved(dibs, 64, false);
+	dibs_moved(dibs, 1000, true);
+	dibs_moved(dibs, 0, true);
+	want[DIBS_STAT_MOVES] = 3;
+	want[DIBS_STAT_BYTES_MOVED] = 1064;
+	want[DIBS_STAT_SIGNALS_SENT] = 2;
+	expect_stats(test, dibs, want);
+
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, tc));
+	dibs_dmb_registered(dibs, &dmb, &tc->client);
+	dibs_dmb_attached(dibs, &dmb);
+	dibs_dmb_attached(dibs, &dmb);
+	want[DIBS_STAT_DMB_REGS] = 1;
+	want[DIBS_STAT_DMB_BYTES_REG] = 5000;
+	want[DIBS_STAT_ATTACHES] = 2;
+	expect_stats(test, dibs, want);
+
+	dibs_dmb_detached(dibs, dmb.dmb_tok);
+	dibs_dmb_unregistered(dibs, dmb.idx, dmb.dmb_len, dmb.dmb_tok);
+	want[DIBS_STAT_DETACHES] = 1;
+	want[DIBS_STAT_DMB_UNREGS] = 1;
+	want[DIBS_STAT_DMB_BYTES_UNREG] = 5000;
+	expect_stats(test, dibs, want);
+
+	/* Another device counts on its own. */
+	memset(want, 0, sizeof(want));
+	expect_stats(test, fake_dev_alloc(test, "fake1", 2), want);
+}
+
+struct move_error_case {
+	int err;
+	enum dibs_stat stat;
+};
+
+static const struct move_error_case move_error_cases[] = {
+	{ -ENOENT, DIBS_STAT_MOVE_ERR_TOKEN },
+	{ -EINVAL, DIBS_STAT_MOVE_ERR_RANGE },
+	{ -ENETUNREACH, DIBS_STAT_MOVE_ERR_UNREACH },
+	{ -EIO, DIBS_STAT_MOVE_ERR_OTHER },
+	{ -EACCES, DIBS_STAT_MOVE_ERR_OTHER },
+	{ -EOPNOTSUPP, DIBS_STAT_MOVE_ERR_OTHER },
+	{ -ESHUTDOWN, DIBS_STAT_MOVE_ERR_OTHER },
+};
+
+static void move_error_desc(const struct move_error_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "errno %d -> counter %d",
+		 c->err, c->stat);
+}
+
+KUNIT_ARRAY_PARAM(move_error, move_error_cases, move_error_desc);
+
+static void dibs_test_stats_move_error_cause(struct kunit *test)
+{
+	const struct move_error_case *c = test->param_value;
+	u64 want[DIBS_STAT_NR] = {};
+	struct dibs_dev *dibs;
+
+	dibs = fake_dev_alloc(test, "fake0", 1);
+	dibs_move_failed(dibs, 0x1234, 4096, 64, c->err);
+	dibs_move_failed(dibs, 0x1234, 4096, 64, c->err);
+	want[c->stat] = 2;
+	expect_stats(test, dibs, want);
+}
+
+static void dibs_test_stats_signals_delivered(struct kunit *test)
+{
+	struct test_client *tc = &test_clients[0];
+	u64 want[DIBS_STAT_NR] = {};
+	struct dibs_dev *dibs;
+
+	dibs = fake_dev_add(test, "fake0", 1);
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, tc));
+	KUNIT_ASSERT_EQ(test, 0, tc_register_dmb(test, tc, dibs, 3));
+
+	KUNIT_EXPECT_EQ(test, 0, dibs_handle_irq(dibs, 3, 0x0003));
+	KUNIT_EXPECT_EQ(test, 0, dibs_handle_irq(dibs, 3, 0x0100));
+	/* Signals that reach no handler are not delivered. */
+	KUNIT_EXPECT_EQ(test, -ENOENT, dibs_handle_irq(dibs, 4, 1));
+	KUNIT_EXPECT_EQ(test, -EINVAL, dibs_handle_irq(dibs, FAKE_MAX_DMBS, 1));
+	want[DIBS_STAT_SIGNALS_DELIVERED] = 2;
+	expect_stats(test, dibs, want);
+	KUNIT_EXPECT_EQ(test, 2, atomic_read(&tc->irq_calls));
+}
+
+static long stats_move_on_cpu(void *data)
+{
+	dibs_moved(data, 10, true);
+	return raw_smp_processor_id();
+}
+
+/* Each CPU counts in its own copy; a read sums them all. */
+static void dibs_test_stats_sum_cpus(struct kunit *test)
+{
+	u64 want[DIBS_STAT_NR] = {};
+	struct dibs_dev *dibs;
+	unsigned int n = 0;
+	int cpu;
+
+	dibs = fake_dev_alloc(test, "fake0", 1);
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		KUNIT_EXPECT_EQ(test, cpu,
+				work_on_cpu(cpu, stats_move_on_cpu, dibs));
+		n++;
+	}
+	cpus_read_unlock();
+	want[DIBS_STAT_MOVES] = n;
+	want[DIBS_STAT_BYTES_MOVED] = 10 * n;
+	want[DIBS_STAT_SIGNALS_SENT] = n;
+	expect_stats(test, dibs, want);
+}
+
+static void expect_attr(struct kunit *test, struct dibs_dev *dibs,
+			const char *name, u64 value)
+{
+	char *buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	char want[24];
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	snprintf(want, sizeof(want), "%llu\n", value);
+	KUNIT_EXPECT_EQ_MSG(test, strlen(want),
+			    show_attr(test, dibs, name, buf), "%s", name);
+	KUNIT_EXPECT_STREQ_MSG(test, want, buf, "%s", name);
+}
+
+static void dibs_test_stats_sysfs(struct kunit *test)
+{
+	static const char *const files[] = {
+		"moves", "bytes_moved", "signals_sent", "signals_delivered",
+		"move_errors", "move_errors_token", "move_errors_range",
+		"move_errors_unreachable", "move_errors_other", "dmbs",
+		"dmb_bytes", "dmb_registrations", "dmb_unregistrations",
+		"attaches", "detaches",
+	};
+	const struct attribute_group *const *groups;
+	struct test_client *tc = &test_clients[0];
+	struct dibs_dmb a = { .idx = 1, .dmb_len = 100, .dmb_tok = 2 };
+	struct dibs_dmb b = { .idx = 2, .dmb_len = 4096, .dmb_tok = 3 };
+	struct dibs_dev *dibs;
+	int i, nr = 0;
+
+	dibs = fake_dev_add(test, "fake0", 1);
+	for (i = 0; i < ARRAY_SIZE(files); i++)
+		expect_attr(test, dibs, files[i], 0);
+	/* The directory holds these files and nothing else. */
+	for (groups = dibs->dev.class->dev_groups; *groups; groups++)
+		if ((*groups)->name && !strcmp((*groups)->name, "statistics"))
+			while ((*groups)->attrs[nr])
+				nr++;
+	KUNIT_EXPECT_EQ(test, ARRAY_SIZE(files), nr);
+
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, tc));
+	dibs_moved(dibs, 300, true);
+	dibs_moved(dibs, 200, false);
+	dibs_move_failed(dibs, 9, 0, 1, -ENOENT);
+	dibs_move_failed(dibs, 9, 0, 1, -EINVAL);
+	dibs_move_failed(dibs, 9, 0, 1, -EINVAL);
+	dibs_move_failed(dibs, 9, 0, 1, -ENETUNREACH);
+	dibs_move_failed(dibs, 9, 0, 1, -EIO);
+	dibs_dmb_registered(dibs, &a, &tc->client);
+	dibs_dmb_registered(dibs, &b, &tc->client);
+	dibs_dmb_unregistered(dibs, a.idx, a.dmb_len, a.dmb_tok);
+	dibs_dmb_attached(dibs, &b);
+	dibs_dmb_detached(dibs, b.dmb_tok);
+	KUNIT_ASSERT_EQ(test, 0, tc_register_dmb(test, tc, dibs, 5));
+	KUNIT_EXPECT_EQ(test, 0, dibs_handle_irq(dibs, 5, 1));
+
+	expect_attr(test, dibs, "moves", 2);
+	expect_attr(test, dibs, "bytes_moved", 500);
+	expect_attr(test, dibs, "signals_sent", 1);
+	expect_attr(test, dibs, "signals_delivered", 1);
+	expect_attr(test, dibs, "move_errors", 5);
+	expect_attr(test, dibs, "move_errors_token", 1);
+	expect_attr(test, dibs, "move_errors_range", 2);
+	expect_attr(test, dibs, "move_errors_unreachable", 1);
+	expect_attr(test, dibs, "move_errors_other", 1);
+	expect_attr(test, dibs, "dmbs", 1);
+	expect_attr(test, dibs, "dmb_bytes", 4096);
+	expect_attr(test, dibs, "dmb_registrations", 2);
+	expect_attr(test, dibs, "dmb_unregistrations", 1);
+	expect_attr(test, dibs, "attaches", 1);
+	expect_attr(test, dibs, "detaches", 1);
+
+	/* An unregistration read before its registration shows 0, not -1. */
+	dibs_dmb_unregistered(dibs, b.idx, b.dmb_len, b.dmb_tok);
+	dibs_dmb_unregistered(dibs, b.idx, b.dmb_len, b.dmb_tok);
+	expect_attr(test, dibs, "dmbs", 0);
+	expect_attr(test, dibs, "dmb_bytes", 0);
+	expect_attr(test, dibs, "dmb_unregistrations", 3);
+}
+
+/* ---- tracepoints ---- */
+
+enum trace_ev {
+	EV_CLIENT_REG, EV_CLIENT_UNREG, EV_DEV_ADD, EV_DEV_DEL, EV_DMB_REG,
+	EV_DMB_UNREG, EV_ATTACH, EV_DETACH, EV_MOVE_ERR, EV_SIGNAL,
+	EV_COALESCED, EV_EVENT, NR_EV
+};
+
+/* What the probes saw of the test's own clients and devices. */
+struct trace_rec {
+	unsigned int calls;
+	u64 v[5];
+};
+
+static struct trace_rec trace_recs[NR_EV];
+
+#if IS_ENABLED(CONFIG_TRACEPOINTS)
+static void trace_note(enum trace_ev ev, u64 v0, u64 v1, u64 v2, u64 v3,
+		       u64 v4)
+{
+	struct trace_rec *r = &trace_recs[ev];
+
+	r->calls++;
+	r->v[0] = v0;
+	r->v[1] = v1;
+	r->v[2] = v2;
+	r->v[3] = v3;
+	r->v[4] = v4;
+}
+
+static bool is_test_client(const struct dibs_client *client)
+{
+	int i;
+
+	for (i = 0; i < NR_TEST_CLIENTS; i++)
+		if (client == &test_clients[i].client)
+			return true;
+	return false;
+}
+
+static void probe_client_register(void *data, const struct dibs_client *client,
+				  unsigned int dmbs)
+{
+	if (is_test_client(client))
+		trace_note(EV_CLIENT_REG, client->id, dmbs, 0, 0, 0);
+}
+
+static void probe_client_unregister(void *data,
+				    const struct dibs_client *client,
+				    unsigned int dmbs)
+{
+	if (is_test_client(client))
+		trace_note(EV_CLIENT_UNREG, client->id, dmbs, 0, 0, 0);
+}
+
+static void probe_dev_add(void *data, const struct dibs_dev *dibs,
+			  u16 fabric_id, unsigned int max_dmbs)
+{
+	if (is_fake(dibs))
+		trace_note(EV_DEV_ADD, fabric_id, max_dmbs, dibs->gid.b[0],
+			   0, 0);
+}
+
+static void probe_dev_del(void *data, const struct dibs_dev *dibs,
+			  unsigned int dmbs)
+{
+	if (is_fake(dibs))
+		trace_note(EV_DEV_DEL, dmbs, 0, 0, 0, 0);
+}
+
+static void probe_dmb_register(void *data, const struct dibs_dev *dibs,
+			       const struct dibs_dmb *dmb,
+			       const struct dibs_client *client)
+{
+	if (is_fake(dibs))
+		trace_note(EV_DMB_REG, client->id, dmb->idx, dmb->dmb_len,
+			   dmb->dmb_tok, 0);
+}
+
+static void probe_dmb_unregister(void *data, const struct dibs_dev *dibs,
+				 unsigned int idx, u32 len, u64 token)
+{
+	if (is_fake(dibs))
+		trace_note(EV_DMB_UNREG, idx, len, token, 0, 0);
+}
+
+static void probe_dmb_attach(void *data, const struct dibs_dev *dibs,
+			     const struct dibs_dmb *dmb)
+{
+	if (is_fake(dibs))
+		trace_note(EV_ATTACH, dmb->idx, dmb->dmb_len, dmb->dmb_tok, 0,
+			   0);
+}
+
+static void probe_dmb_detach(void *data, const struct dibs_dev *dibs,
+			     u64 token)
+{
+	if (is_fake(dibs))
+		trace_note(EV_DETACH, token, 0, 0, 0, 0);
+}
+
+static void probe_move_error(void *data, const struct dibs_dev *dibs,
+			     u64 token, unsigned int offset, unsigned int size,
+			     int err)
+{
+	if (is_fake(dibs))
+		trace_note(EV_MOVE_ERR, token, offset, size, err, 0);
+}
+
+static void probe_signal(void *data, const struct dibs_dev *dibs,
+			 unsigned int idx, u16 mask, u8 client)
+{
+	if (is_fake(dibs))
+		trace_note(EV_SIGNAL, idx, mask, client, 0, 0);
+}
+
+static void probe_signal_coalesced(void *data, const struct dibs_dev *dibs,
+				   unsigned int idx, u16 mask)
+{
+	if (is_fake(dibs))
+		trace_note(EV_COALESCED, idx, mask, 0, 0, 0);
+}
+
+static void probe_event(void *data, const struct dibs_dev *dibs,
+			const struct dibs_event *event)
+{
+	if (is_fake(dibs))
+		trace_note(EV_EVENT, event->type, event->subtype,
+			   event->buffer_tok, event->data, event->gid.b[0]);
+}
+
+static const struct {
+	struct tracepoint *tp;
+	void *probe;
+} trace_probes[NR_EV] = {
+	[EV_CLIENT_REG] = { &__tracepoint_dibs_client_register,
+			    probe_client_register },
+	[EV_CLIENT_UNREG] = { &__tracepoint_dibs_client_unregister,
+			      probe_client_unregister },
+	[EV_DEV_ADD] = { &__tracepoint_dibs_dev_add, probe_dev_add },
+	[EV_DEV_DEL] = { &__tracepoint_dibs_dev_del, probe_dev_del },
+	[EV_DMB_REG] = { &__tracepoint_dibs_dmb_register, probe_dmb_register },
+	[EV_DMB_UNREG] = { &__tracepoint_dibs_dmb_unregister,
+			   probe_dmb_unregister },
+	[EV_ATTACH] = { &__tracepoint_dibs_dmb_attach, probe_dmb_attach },
+	[EV_DETACH] = { &__tracepoint_dibs_dmb_detach, probe_dmb_detach },
+	[EV_MOVE_ERR] = { &__tracepoint_dibs_move_error, probe_move_error },
+	[EV_SIGNAL] = { &__tracepoint_dibs_signal, probe_signal },
+	[EV_COALESCED] = { &__tracepoint_dibs_signal_coalesced,
+			   probe_signal_coalesced },
+	[EV_EVENT] = { &__tracepoint_dibs_event, probe_event },
+};
+
+static unsigned int trace_probes_registered;
+
+static void trace_probes_unregister(void *data)
+{
+	while (trace_probes_registered) {
+		trace_probes_registered--;
+		tracepoint_probe_unregister(trace_probes[trace_probes_registered].tp,
+					    trace_probes[trace_probes_registered].probe,
+					    NULL);
+	}
+	tracepoint_synchronize_unregister();
+}
+
+/* Attach a probe to every DIBS tracepoint until the test ends. */
+static void trace_probes_register(struct kunit *test)
+{
+	int ret;
+
+	memset(trace_recs, 0, sizeof(trace_recs));
+	for (trace_probes_registered = 0; trace_probes_registered < NR_EV;
+	     trace_probes_registered++) {
+		ret = tracepoint_probe_register(trace_probes[trace_probes_registered].tp,
+						trace_probes[trace_probes_registered].probe,
+						NULL);
+		if (ret)
+			break;
+	}
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, trace_probes_unregister,
+						  NULL));
+	KUNIT_ASSERT_EQ(test, 0, ret);
+}
+#else
+static void trace_probes_register(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_TRACEPOINTS");
+}
+#endif
+
+static void expect_trace(struct kunit *test, enum trace_ev ev,
+			 unsigned int calls, u64 v0, u64 v1, u64 v2, u64 v3,
+			 u64 v4)
+{
+	const struct trace_rec *r = &trace_recs[ev];
+
+	KUNIT_EXPECT_EQ_MSG(test, calls, r->calls, "event %d", ev);
+	KUNIT_EXPECT_EQ_MSG(test, v0, r->v[0], "event %d", ev);
+	KUNIT_EXPECT_EQ_MSG(test, v1, r->v[1], "event %d", ev);
+	KUNIT_EXPECT_EQ_MSG(test, v2, r->v[2], "event %d", ev);
+	KUNIT_EXPECT_EQ_MSG(test, v3, r->v[3], "event %d", ev);
+	KUNIT_EXPECT_EQ_MSG(test, v4, r->v[4], "event %d", ev);
+}
+
+static void dibs_test_trace_registry(struct kunit *test)
+{
+	struct test_client *tc = &test_clients[0];
+	struct dibs_dev *dibs;
+	u8 id;
+
+	trace_probes_register(test);
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, tc));
+	id = tc->client.id;
+	expect_trace(test, EV_CLIENT_REG, 1, id, 0, 0, 0, 0);
+
+	dibs = fake_dev_add(test, "fake0", 7);
+	expect_trace(test, EV_DEV_ADD, 1, FAKE_FABRIC_ID, FAKE_MAX_DMBS, 7,
+		     0, 0);
+
+	/* A client that leaves DMBs behind: the events count them. */
+	KUNIT_ASSERT_EQ(test, 0, tc_register_dmb(test, tc, dibs, 1));
+	KUNIT_ASSERT_EQ(test, 0, tc_register_dmb(test, tc, dibs, 2));
+	tc->keep_dmbs = true;
+	dibs_dev_del(dibs);
+	expect_trace(test, EV_DEV_DEL, 1, 2, 0, 0, 0, 0);
+
+	dibs = fake_dev_add(test, "fake1", 8);
+	KUNIT_ASSERT_EQ(test, 0, tc_register_dmb(test, tc, dibs, 3));
+	KUNIT_EXPECT_EQ(test, 0, dibs_unregister_client(&tc->client));
+	expect_trace(test, EV_CLIENT_UNREG, 1, id, 1, 0, 0, 0);
+	dibs_dev_del(dibs);
+	expect_trace(test, EV_DEV_DEL, 2, 0, 0, 0, 0, 0);
+
+	/* Refused operations leave no trace. */
+	KUNIT_EXPECT_EQ(test, -ENOENT, dibs_unregister_client(&tc->client));
+	KUNIT_EXPECT_EQ(test, -EINVAL, dibs_dev_add(dibs));
+	expect_trace(test, EV_CLIENT_UNREG, 1, id, 1, 0, 0, 0);
+	expect_trace(test, EV_DEV_ADD, 2, FAKE_FABRIC_ID, FAKE_MAX_DMBS, 8,
+		     0, 0);
+	expect_trace(test, EV_CLIENT_REG, 1, id, 0, 0, 0, 0);
+}
+
+static void dibs_test_trace_data_path(struct kunit *test)
+{
+	struct test_client *tc = &test_clients[0];
+	struct dibs_dmb dmb = { .idx = 4, .dmb_len = 3000, .dmb_tok = 0xabc };
+	struct dibs_event event = {
+		.type = DIBS_SW_EVENT, .subtype = 0x42, .buffer_tok = 0x77,
+		.data = 0x1122334455667788, .gid.b = { 0x99 },
+	};
+	struct dibs_dev *dibs;
+
+	trace_probes_register(test);
+	dibs = fake_dev_add(test, "fake0", 1);
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, tc));
+
+	dibs_dmb_registered(dibs, &dmb, &tc->client);
+	expect_trace(test, EV_DMB_REG, 1, tc->client.id, 4, 3000, 0xabc, 0);
+	dibs_dmb_attached(dibs, &dmb);
+	expect_trace(test, EV_ATTACH, 1, 4, 3000, 0xabc, 0, 0);
+	dibs_dmb_detached(dibs, 0xabc);
+	expect_trace(test, EV_DETACH, 1, 0xabc, 0, 0, 0, 0);
+	dibs_dmb_unregistered(dibs, 4, 3000, 0xabc);
+	expect_trace(test, EV_DMB_UNREG, 1, 4, 3000, 0xabc, 0, 0);
+
+	dibs_move_failed(dibs, 0xdef, 128, 64, -ENOENT);
+	expect_trace(test, EV_MOVE_ERR, 1, 0xdef, 128, 64, (u64)-ENOENT, 0);
+	/* Moves that succeed are counted, not traced. */
+	dibs_moved(dibs, 64, true);
+	expect_trace(test, EV_MOVE_ERR, 1, 0xdef, 128, 64, (u64)-ENOENT, 0);
+
+	KUNIT_ASSERT_EQ(test, 0, tc_register_dmb(test, tc, dibs, 6));
+	KUNIT_EXPECT_EQ(test, 0, dibs_handle_irq(dibs, 6, 0x0005));
+	expect_trace(test, EV_SIGNAL, 1, 6, 0x0005, tc->client.id, 0, 0);
+	KUNIT_EXPECT_EQ(test, -ENOENT, dibs_handle_irq(dibs, 7, 0x0002));
+	expect_trace(test, EV_SIGNAL, 2, 7, 0x0002, NO_DIBS_CLIENT, 0, 0);
+	/* An index out of range is not a signal of the device. */
+	KUNIT_EXPECT_EQ(test, -EINVAL, dibs_handle_irq(dibs, FAKE_MAX_DMBS, 1));
+	KUNIT_EXPECT_EQ(test, 2, trace_recs[EV_SIGNAL].calls);
+
+	dibs_signal_coalesced(dibs, 6, 0x0008);
+	expect_trace(test, EV_COALESCED, 1, 6, 0x0008, 0, 0, 0);
+
+	dibs_handle_event(dibs, &event);
+	expect_trace(test, EV_EVENT, 1, DIBS_SW_EVENT, 0x42, 0x77,
+		     0x1122334455667788, 0x99);
+	KUNIT_EXPECT_EQ(test, 1, atomic_read(&tc->event_calls));
+}
+
 static struct kunit_case dibs_core_test_cases[] = {
 	KUNIT_CASE(dibs_test_register_assigns_distinct_ids),
 	KUNIT_CASE(dibs_test_register_beyond_max_fails),
@@ -1359,6 +1869,14 @@ static struct kunit_case dibs_core_test_cases[] = {
 	KUNIT_CASE(dibs_test_dev_del_with_dmbs_registered),
 	KUNIT_CASE(dibs_test_idx_reserve),
 	KUNIT_CASE(dibs_test_idx_drain),
+	KUNIT_CASE(dibs_test_stats_count),
+	KUNIT_CASE_PARAM(dibs_test_stats_move_error_cause,
+			 move_error_gen_params),
+	KUNIT_CASE(dibs_test_stats_signals_delivered),
+	KUNIT_CASE(dibs_test_stats_sum_cpus),
+	KUNIT_CASE(dibs_test_stats_sysfs),
+	KUNIT_CASE(dibs_test_trace_registry),
+	KUNIT_CASE(dibs_test_trace_data_path),
 	KUNIT_CASE_SLOW(dibs_test_race_dispatch_vs_client_unregister),
 	KUNIT_CASE_SLOW(dibs_test_race_dispatch_vs_dev_del),
 	{}

@@ -12,6 +12,7 @@
 #include <linux/list.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -19,6 +20,7 @@
 #include <linux/sysfs.h>
 
 #include "dibs_core.h"
+#include "dibs_trace.h"
 
 /**
  * DOC: locking
@@ -77,11 +79,6 @@ struct dibs_client_slot {
 static DEFINE_SPINLOCK(dibs_clients_lock);
 static struct dibs_client_slot dibs_clients[MAX_DIBS_CLIENTS];
 
-static struct dibs_core_dev *to_core_dev(struct dibs_dev *dibs)
-{
-	return container_of(dibs, struct dibs_core_dev, dibs);
-}
-
 static struct dibs_dev *to_dibs_dev(struct device *dev)
 {
 	return container_of(dev, struct dibs_dev, dev);
@@ -108,7 +105,16 @@ static struct attribute *dibs_dev_attrs[] = {
 	&dev_attr_fabric_id.attr,
 	NULL
 };
-ATTRIBUTE_GROUPS(dibs_dev);
+
+static const struct attribute_group dibs_dev_group = {
+	.attrs = dibs_dev_attrs,
+};
+
+static const struct attribute_group *dibs_dev_groups[] = {
+	&dibs_dev_group,
+	&dibs_stat_group,
+	NULL
+};
 
 static const struct class dibs_class = {
 	.name = "dibs",
@@ -201,6 +207,7 @@ int dibs_register_client(struct dibs_client *client)
 	spin_unlock_irq(&dibs_clients_lock);
 	client->id = id;
 
+	dibs_trace_client_register(client);
 	list_for_each_entry(dibs, &dibs_devices, list)
 		dibs_attach_client(dibs, client);
 out:
@@ -281,6 +288,7 @@ int dibs_unregister_client(struct dibs_client *client)
 		orphans += dibs_disown(dibs, id);
 	dibs_clients[id] = (struct dibs_client_slot){};
 	spin_unlock_irq(&dibs_clients_lock);
+	dibs_trace_client_unregister(client, orphans);
 	mutex_unlock(&dibs_mutex);
 
 	if (orphans)
@@ -295,6 +303,7 @@ static void dibs_dev_release(struct device *dev)
 	struct dibs_core_dev *core = to_core_dev(to_dibs_dev(dev));
 
 	kvfree(core->dibs.dmb_clientid_arr);
+	free_percpu(core->stats);
 	kfree(core);
 }
 
@@ -315,10 +324,18 @@ struct dibs_dev *dibs_dev_alloc(void)
 {
 	struct dibs_core_dev *core;
 	struct dibs_dev *dibs;
+	int cpu;
 
 	core = kzalloc(sizeof(*core), GFP_KERNEL);
 	if (!core)
 		return NULL;
+	core->stats = alloc_percpu(struct dibs_dev_stats);
+	if (!core->stats) {
+		kfree(core);
+		return NULL;
+	}
+	for_each_possible_cpu(cpu)
+		u64_stats_init(&per_cpu_ptr(core->stats, cpu)->syncp);
 
 	dibs = &core->dibs;
 	INIT_LIST_HEAD(&dibs->list);
@@ -397,6 +414,7 @@ int dibs_dev_add(struct dibs_dev *dibs)
 	spin_unlock_irqrestore(&dibs->lock, flags);
 
 	list_add_tail(&dibs->list, &dibs_devices);
+	dibs_trace_dev_add(dibs, max_dmbs);
 	for (id = 0; id < MAX_DIBS_CLIENTS; id++)
 		if (dibs_clients[id].client)
 			dibs_attach_client(dibs, dibs_clients[id].client);
@@ -498,6 +516,7 @@ void dibs_dev_del(struct dibs_dev *dibs)
 	if (dropped)
 		dev_warn(&dibs->dev, "%u DMBs still registered after del_dev()\n",
 			 dropped);
+	dibs_trace_dev_del(dibs, dropped);
 
 	device_del(&dibs->dev);
 	mutex_unlock(&dibs_mutex);
@@ -633,11 +652,16 @@ int dibs_handle_irq(struct dibs_dev *dibs, unsigned int idx, u16 dmbemask)
 	/* Pairs with smp_store_release() in dibs_attach_client(). */
 	client = smp_load_acquire(&dibs->subs[id]);
 	if (client && client->ops->handle_irq) {
+		/* Counted first: the handler may wake whoever reads them. */
+		dibs_trace_signal(dibs, idx, dmbemask, id);
+		dibs_stats_add(dibs, DIBS_STAT_SIGNALS_DELIVERED, 1);
 		client->ops->handle_irq(dibs, idx, dmbemask);
 		ret = 0;
 	}
 out:
 	rcu_read_unlock();
+	if (ret)
+		dibs_trace_signal(dibs, idx, dmbemask, NO_DIBS_CLIENT);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(dibs_handle_irq);
@@ -657,6 +681,7 @@ void dibs_handle_event(struct dibs_dev *dibs, const struct dibs_event *event)
 	struct dibs_client *client;
 	int id;
 
+	dibs_trace_event(dibs, event);
 	rcu_read_lock();
 	for (id = 0; id < MAX_DIBS_CLIENTS; id++) {
 		/* Pairs with smp_store_release() in dibs_attach_client(). */

@@ -359,6 +359,56 @@ struct dibs_dev_ops {
 #define DIBS_MAX_DMBS		65536
 
 /**
+ * enum dibs_stat - the counters of a DIBS device
+ * @DIBS_STAT_MOVES: move_data() calls through the device that succeeded.
+ * @DIBS_STAT_BYTES_MOVED: bytes those calls wrote.
+ * @DIBS_STAT_SIGNALS_SENT: those of them that signalled the DMB's owner.
+ * @DIBS_STAT_SIGNALS_DELIVERED: handle_irq() calls the core made for DMBs
+ *	of the device; one call may carry several coalesced signals.
+ * @DIBS_STAT_MOVE_ERR_TOKEN: move_data() calls refused with -ENOENT: the
+ *	token names no DMB the device can write.
+ * @DIBS_STAT_MOVE_ERR_RANGE: refused with -EINVAL: offset, size or
+ *	signalling index out of range.
+ * @DIBS_STAT_MOVE_ERR_UNREACH: refused with -ENETUNREACH: the DMB's owner
+ *	cannot be reached.
+ * @DIBS_STAT_MOVE_ERR_OTHER: refused with any other error.
+ * @DIBS_STAT_DMB_REGS: register_dmb() calls on the device that succeeded.
+ * @DIBS_STAT_DMB_UNREGS: DMBs of the device unregistered since.
+ * @DIBS_STAT_DMB_BYTES_REG: the lengths of the registered DMBs, summed.
+ * @DIBS_STAT_DMB_BYTES_UNREG: the lengths of the unregistered ones, summed.
+ * @DIBS_STAT_ATTACHES: attach_dmb() calls through the device that
+ *	succeeded.
+ * @DIBS_STAT_DETACHES: detach_dmb() calls through the device that
+ *	succeeded.
+ * @DIBS_STAT_NR: the number of counters.
+ *
+ * Device drivers count with dibs_moved(), dibs_move_failed(),
+ * dibs_dmb_registered(), dibs_dmb_unregistered(), dibs_dmb_attached() and
+ * dibs_dmb_detached(); the core counts delivered signals itself. Counters
+ * start at 0 when the device is allocated and only grow; the DMBs a
+ * device holds now are %DIBS_STAT_DMB_REGS - %DIBS_STAT_DMB_UNREGS.
+ * dibs_dev_get_stats() reads them, and sysfs shows them in
+ * /sys/class/dibs/<device>/statistics/.
+ */
+enum dibs_stat {
+	DIBS_STAT_MOVES,
+	DIBS_STAT_BYTES_MOVED,
+	DIBS_STAT_SIGNALS_SENT,
+	DIBS_STAT_SIGNALS_DELIVERED,
+	DIBS_STAT_MOVE_ERR_TOKEN,
+	DIBS_STAT_MOVE_ERR_RANGE,
+	DIBS_STAT_MOVE_ERR_UNREACH,
+	DIBS_STAT_MOVE_ERR_OTHER,
+	DIBS_STAT_DMB_REGS,
+	DIBS_STAT_DMB_UNREGS,
+	DIBS_STAT_DMB_BYTES_REG,
+	DIBS_STAT_DMB_BYTES_UNREG,
+	DIBS_STAT_ATTACHES,
+	DIBS_STAT_DETACHES,
+	DIBS_STAT_NR
+};
+
+/**
  * struct dibs_dev - a DIBS device
  * @list: entry in the core's device list; owned by the core.
  * @dev: the device in the "dibs" class. Allocated by dibs_dev_alloc() and
@@ -430,6 +480,19 @@ int dibs_dmb_set_owner(struct dibs_dev *dibs, unsigned int idx,
 int dibs_dmb_clear_owner(struct dibs_dev *dibs, unsigned int idx);
 int dibs_handle_irq(struct dibs_dev *dibs, unsigned int idx, u16 dmbemask);
 void dibs_handle_event(struct dibs_dev *dibs, const struct dibs_event *event);
+
+void dibs_dev_get_stats(struct dibs_dev *dibs, u64 stats[DIBS_STAT_NR]);
+void dibs_moved(struct dibs_dev *dibs, unsigned int size, bool sf);
+void dibs_move_failed(struct dibs_dev *dibs, u64 dmb_tok, unsigned int offset,
+		      unsigned int size, int err);
+void dibs_signal_coalesced(struct dibs_dev *dibs, unsigned int idx,
+			   u16 dmbemask);
+void dibs_dmb_registered(struct dibs_dev *dibs, const struct dibs_dmb *dmb,
+			 const struct dibs_client *client);
+void dibs_dmb_unregistered(struct dibs_dev *dibs, unsigned int idx, u32 len,
+			   u64 dmb_tok);
+void dibs_dmb_attached(struct dibs_dev *dibs, const struct dibs_dmb *dmb);
+void dibs_dmb_detached(struct dibs_dev *dibs, u64 dmb_tok);
 
 /**
  * struct dibs_idx_pool - the DMB indices of a device, for its driver
