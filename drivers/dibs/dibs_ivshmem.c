@@ -775,6 +775,7 @@ static int dibs_ivs_register_dmb(struct dibs_dev *dibs, struct dibs_dmb *desc,
 	desc->dmb_tok = dmb->token;
 	desc->cpu_addr = dmb->cpu_addr;
 	desc->dma_addr = DIBS_DMA_ADDR_NONE;
+	dibs_dmb_registered(dibs, desc, client);
 	return 0;
 
 err_release_idx:
@@ -881,6 +882,7 @@ static int dibs_ivs_unregister_dmb(struct dibs_dev *dibs,
 		le64_to_cpu(READ_ONCE(dibs_ivs_peer_at(ivs, dmb->writer)->moves_begun));
 	dibs_dmb_clear_owner(dibs, dmb->idx);
 	RCU_INIT_POINTER(ivs->dmbs[dmb->idx], NULL);
+	dibs_dmb_unregistered(dibs, dmb->idx, dmb->len, dmb->token);
 
 	deadline = jiffies + ivs->timeout;
 	while (!dibs_ivs_moves_ended(ivs, dmb)) {
@@ -958,9 +960,12 @@ static void dibs_ivs_raise(struct dibs_ivs_dev *ivs,
 {
 	void *sig = dibs_ivs_sig(ivs, t->s, ivs->slot);
 
-	/* The data before the mask... */
-	smp_mb__before_atomic();
-	atomic_or(BIT(sig_idx), dibs_ivs_mask(ivs, sig, t->idx));
+	/*
+	 * The data before the mask (fully ordered)... Bits already set are
+	 * signals the owner has not taken yet: this one joins them.
+	 */
+	if (atomic_fetch_or(BIT(sig_idx), dibs_ivs_mask(ivs, sig, t->idx)))
+		dibs_signal_coalesced(ivs->dibs, t->idx, BIT(sig_idx));
 	/* ...and the mask before the pending bit. */
 	smp_mb__before_atomic();
 	atomic64_or(BIT_ULL(t->idx % 64),
@@ -976,8 +981,10 @@ static int dibs_ivs_move_data(struct dibs_dev *dibs, u64 dmb_tok,
 	struct dibs_ivs_target t;
 	int ret;
 
-	if (idx >= DIBS_IVS_SIGNALS)
+	if (idx >= DIBS_IVS_SIGNALS) {
+		dibs_move_failed(dibs, dmb_tok, offset, size, -EINVAL);
 		return -EINVAL;
+	}
 
 	/* Fully ordered: the owner sees the move begun or its token gone. */
 	atomic64_inc_return((atomic64_t *)&me->moves_begun);
@@ -990,6 +997,7 @@ static int dibs_ivs_move_data(struct dibs_dev *dibs, u64 dmb_tok,
 		ret = -EINVAL;
 	if (!ret) {
 		memcpy(ivs->base + t.off + offset, data, size);
+		dibs_moved(dibs, size, sf);
 		if (sf)
 			dibs_ivs_raise(ivs, &t, idx);
 	}
@@ -997,7 +1005,9 @@ static int dibs_ivs_move_data(struct dibs_dev *dibs, u64 dmb_tok,
 	/* The move's writes before its end, for an owner's acquire. */
 	smp_mb__before_atomic();
 	atomic64_inc((atomic64_t *)&me->moves_done);
-	if (!ret && sf)
+	if (ret)
+		dibs_move_failed(dibs, dmb_tok, offset, size, ret);
+	else if (sf)
 		dibs_ivs_ring(ivs, t.s, DIBS_IVSHMEM_VEC_SIGNAL);
 	return ret;
 }
@@ -1130,6 +1140,7 @@ static int dibs_ivs_attach_dmb(struct dibs_dev *dibs, struct dibs_dmb *desc)
 	desc->dmb_len = t.len;
 	desc->idx = t.idx;
 	desc->dma_addr = DIBS_DMA_ADDR_NONE;
+	dibs_dmb_attached(dibs, desc);
 out:
 	mutex_unlock(&ivs->lock);
 	kfree(new);
@@ -1163,6 +1174,7 @@ static int dibs_ivs_detach_dmb(struct dibs_dev *dibs, u64 token)
 	a = dibs_ivs_find_attach(ivs, token);
 	if (a) {
 		dibs_ivs_detach(ivs, a);
+		dibs_dmb_detached(dibs, token);
 		/* An acknowledgment may have waited for this. */
 		if (!ivs->stopping)
 			mod_delayed_work(system_wq, &ivs->work, 0);

@@ -22,6 +22,8 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/tracepoint.h>
+#include <trace/events/dibs.h>
 #include <uapi/linux/dibs_ivshmem.h>
 
 #include "dibs_fault_test.h"
@@ -1038,6 +1040,131 @@ static void dibs_ivs_test_signals_coalesce(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, BIT(1) | BIT(2), mask);
 }
 
+/* --- statistics --- */
+
+/* What the coalesced-signal probe saw of one device. */
+struct ivt_coalesced {
+	const struct dibs_dev *dibs;
+	atomic_t events;
+	u16 masks;
+};
+
+#if IS_ENABLED(CONFIG_TRACEPOINTS)
+static void ivt_probe_coalesced(void *data, const struct dibs_dev *dibs,
+				unsigned int idx, u16 mask)
+{
+	struct ivt_coalesced *c = data;
+
+	if (dibs != c->dibs)
+		return;
+	c->masks |= mask;
+	atomic_inc(&c->events);
+}
+
+static void ivt_untrace_coalesced(void *data)
+{
+	unregister_trace_dibs_signal_coalesced(ivt_probe_coalesced, data);
+	tracepoint_synchronize_unregister();
+}
+
+/* Record the dibs_signal_coalesced events of @c->dibs. */
+static void ivt_trace_coalesced(struct kunit *test, struct ivt_coalesced *c)
+{
+	KUNIT_ASSERT_EQ(test, 0,
+			register_trace_dibs_signal_coalesced(ivt_probe_coalesced,
+							     c));
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, ivt_untrace_coalesced,
+						  c));
+}
+#else
+static void ivt_trace_coalesced(struct kunit *test, struct ivt_coalesced *c)
+{
+}
+#endif
+
+/* Expect the counters of @dibs to have grown by @want since @before. */
+static void ivt_expect_stats(struct kunit *test, struct dibs_dev *dibs,
+			     const u64 *before, const u64 *want)
+{
+	u64 now[DIBS_STAT_NR];
+	int i;
+
+	dibs_dev_get_stats(dibs, now);
+	for (i = 0; i < DIBS_STAT_NR; i++)
+		KUNIT_EXPECT_EQ_MSG(test, want[i], now[i] - before[i],
+				    "%s counter %d", dev_name(&dibs->dev), i);
+}
+
+/*
+ * The writer counts its moves, the owner its DMBs and the signals it
+ * delivers; signals raised before the owner took the earlier ones are
+ * coalesced, and the writer, which sees that, reports them.
+ */
+static void dibs_ivs_test_stats_add_up(struct kunit *test)
+{
+	struct ivt_model *m = ivt_model(test, IVT_PEERS, IVT_DMBS);
+	u64 owner0[DIBS_STAT_NR], writer0[DIBS_STAT_NR];
+	u64 owner[DIBS_STAT_NR] = {}, writer[DIBS_STAT_NR] = {};
+	struct ivt_coalesced coalesced = {};
+	struct dibs_dmb map = {};
+	struct dibs_dev *d[2];
+	struct ivt_dmb *td;
+	u64 token;
+	u16 mask;
+
+	ivt_mesh(test, m, 2, d);
+	coalesced.dibs = d[1];
+	ivt_trace_coalesced(test, &coalesced);
+	dibs_dev_get_stats(d[0], owner0);
+	dibs_dev_get_stats(d[1], writer0);
+
+	td = ivt_dmb(test, d[0], d[1], 4096);
+	token = td->dmb.dmb_tok;
+	WRITE_ONCE(m->slots[0].deaf, true);
+	KUNIT_EXPECT_EQ(test, 0, ivt_move(d[1], token, 0, false, 0,
+					  "01234567", 8));
+	KUNIT_EXPECT_EQ(test, 0, ivt_move(d[1], token, 5, true, 8,
+					  "0123456789abcdef", 16));
+	KUNIT_EXPECT_EQ(test, 0, ivt_move(d[1], token, 6, true, 0, NULL, 0));
+	KUNIT_EXPECT_EQ(test, 0, ivt_move(d[1], token, 5, true, 0, NULL, 0));
+	KUNIT_EXPECT_EQ(test, -ENOENT, ivt_move(d[1], 0, 0, false, 0, NULL, 0));
+	KUNIT_EXPECT_EQ(test, -EINVAL, ivt_move(d[1], token, 0, false, 4090,
+						"01234567", 8));
+	KUNIT_EXPECT_EQ(test, -EACCES, ivt_move(d[0], token, 0, false, 0,
+						"01234567", 8));
+	WRITE_ONCE(m->slots[0].deaf, false);
+	ivt_ring(m, 0, DIBS_IVSHMEM_VEC_SIGNAL);
+	KUNIT_EXPECT_TRUE(test, ivt_wait_for(ivt_irqs(d[0], td->dmb.idx, &mask)));
+	KUNIT_EXPECT_EQ(test, BIT(5) | BIT(6), mask);
+
+	map.dmb_tok = token;
+	KUNIT_ASSERT_EQ(test, 0, d[1]->ops->attach_dmb(d[1], &map));
+	KUNIT_EXPECT_EQ(test, 0, d[1]->ops->detach_dmb(d[1], token));
+	KUNIT_EXPECT_EQ(test, -ENOENT, d[1]->ops->detach_dmb(d[1], token));
+	ivt_unregister(test, td);
+
+	writer[DIBS_STAT_MOVES] = 4;
+	writer[DIBS_STAT_BYTES_MOVED] = 24;
+	writer[DIBS_STAT_SIGNALS_SENT] = 3;
+	writer[DIBS_STAT_MOVE_ERR_TOKEN] = 1;
+	writer[DIBS_STAT_MOVE_ERR_RANGE] = 1;
+	writer[DIBS_STAT_ATTACHES] = 1;
+	writer[DIBS_STAT_DETACHES] = 1;
+	ivt_expect_stats(test, d[1], writer0, writer);
+	owner[DIBS_STAT_SIGNALS_DELIVERED] = 1;
+	owner[DIBS_STAT_MOVE_ERR_OTHER] = 1;
+	owner[DIBS_STAT_DMB_REGS] = 1;
+	owner[DIBS_STAT_DMB_UNREGS] = 1;
+	owner[DIBS_STAT_DMB_BYTES_REG] = 4096;
+	owner[DIBS_STAT_DMB_BYTES_UNREG] = 4096;
+	ivt_expect_stats(test, d[0], owner0, owner);
+	if (IS_ENABLED(CONFIG_TRACEPOINTS)) {
+		KUNIT_EXPECT_EQ(test, 2, atomic_read(&coalesced.events));
+		KUNIT_EXPECT_EQ(test, BIT(5) | BIT(6), coalesced.masks);
+	}
+}
+
 /* Signals left pending by a DMB's writer never reach the index's next DMB. */
 static void dibs_ivs_test_no_stale_signal(struct kunit *test)
 {
@@ -1597,6 +1724,7 @@ static struct kunit_case dibs_ivs_test_cases[] = {
 	KUNIT_CASE_PARAM(dibs_ivs_test_move_rejects, ivt_bad_move_gen_params),
 	KUNIT_CASE(dibs_ivs_test_signal_delivered),
 	KUNIT_CASE(dibs_ivs_test_signals_coalesce),
+	KUNIT_CASE(dibs_ivs_test_stats_add_up),
 	KUNIT_CASE(dibs_ivs_test_no_stale_signal),
 	KUNIT_CASE(dibs_ivs_test_forged_signal_dropped),
 	KUNIT_CASE(dibs_ivs_test_unregister_rejects),

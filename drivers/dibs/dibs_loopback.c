@@ -277,6 +277,7 @@ static int dibs_lo_register_dmb(struct dibs_dev *dibs, struct dibs_dmb *desc,
 	desc->dmb_tok = dmb->token;
 	desc->cpu_addr = dmb->cpu_addr;
 	desc->dma_addr = DIBS_DMA_ADDR_NONE;
+	dibs_dmb_registered(dibs, desc, client);
 	return 0;
 
 err_release_idx:
@@ -295,6 +296,7 @@ static void dibs_lo_unpublish(struct dibs_lo_dev *ldev, struct dibs_lo_dmb *dmb)
 	lockdep_assert_held(&ldev->lock);
 	dibs_dmb_clear_owner(ldev->dibs, dmb->idx);
 	RCU_INIT_POINTER(ldev->dmbs[dmb->idx], NULL);
+	dibs_dmb_unregistered(ldev->dibs, dmb->idx, dmb->len, dmb->token);
 	/* A move that found @dmb may still signal through its index. */
 	dibs_idx_drain(&ldev->idx, dmb->idx);
 	dmb->registered = false;
@@ -331,8 +333,10 @@ static void dibs_lo_signal(struct dibs_lo_dev *ldev, struct dibs_lo_dmb *dmb,
 	int old, pending;
 
 	old = atomic_fetch_or(BIT(sig_idx) | DIBS_LO_SIG_RUNNING, &dmb->signals);
-	if (old & DIBS_LO_SIG_RUNNING)
+	if (old & DIBS_LO_SIG_RUNNING) {
+		dibs_signal_coalesced(ldev->dibs, dmb->idx, BIT(sig_idx));
 		return;
+	}
 
 	do {
 		pending = atomic_xchg(&dmb->signals, DIBS_LO_SIG_RUNNING);
@@ -350,24 +354,28 @@ static int dibs_lo_move_data(struct dibs_dev *dibs, u64 dmb_tok,
 	struct dibs_lo_dmb *dmb;
 	int ret = 0;
 
-	if (idx >= DIBS_LO_SIGNALS)
-		return -EINVAL;
+	if (idx >= DIBS_LO_SIGNALS) {
+		ret = -EINVAL;
+		goto err;
+	}
 
 	rcu_read_lock();
 	dmb = dibs_lo_find(ldev, dmb_tok);
-	if (!dmb) {
+	if (!dmb)
 		ret = -ENOENT;
-		goto out;
-	}
-	if (size > dmb->len || offset > dmb->len - size) {
+	else if (size > dmb->len || offset > dmb->len - size)
 		ret = -EINVAL;
-		goto out;
+	if (!ret) {
+		memcpy(dmb->cpu_addr + offset, data, size);
+		dibs_moved(dibs, size, sf);
+		if (sf)
+			dibs_lo_signal(ldev, dmb, idx);
 	}
-	memcpy(dmb->cpu_addr + offset, data, size);
-	if (sf)
-		dibs_lo_signal(ldev, dmb, idx);
-out:
 	rcu_read_unlock();
+	if (!ret)
+		return 0;
+err:
+	dibs_move_failed(dibs, dmb_tok, offset, size, ret);
 	return ret;
 }
 
@@ -392,6 +400,7 @@ static int dibs_lo_attach_dmb(struct dibs_dev *dibs, struct dibs_dmb *desc)
 		desc->dmb_len = dmb->len;
 		desc->idx = dmb->idx;
 		desc->dma_addr = DIBS_DMA_ADDR_NONE;
+		dibs_dmb_attached(dibs, desc);
 	} else {
 		ret = -ENOENT;
 	}
@@ -426,6 +435,7 @@ static int dibs_lo_detach_dmb(struct dibs_dev *dibs, u64 token)
 		if (!--dmb->attached && !dmb->registered)
 			list_del(&dmb->orphan);
 		dibs_lo_dmb_put(dmb);
+		dibs_dmb_detached(dibs, token);
 	} else {
 		ret = -ENOENT;
 	}

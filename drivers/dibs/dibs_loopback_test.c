@@ -20,6 +20,8 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/tracepoint.h>
+#include <trace/events/dibs.h>
 
 #include "dibs_fault_test.h"
 #include "dibs_loopback.h"
@@ -79,6 +81,9 @@ struct lo_test_state {
 	atomic_t foreign_calls;
 	atomic_t bit_calls[2];
 	int sender_cpu[2];
+	/* dibs_signal_coalesced events of our devices, and the last mask */
+	unsigned int coalesced;
+	u16 coalesced_mask;
 };
 
 static struct lo_test_state *lts;
@@ -324,6 +329,51 @@ static unsigned int lo_test_in_use(struct dibs_dev *dibs)
 static bool mem_is(const void *mem, u8 byte, size_t len)
 {
 	return !memchr_inv(mem, byte, len);
+}
+
+#if IS_ENABLED(CONFIG_TRACEPOINTS)
+static void lo_test_probe_coalesced(void *data, const struct dibs_dev *dibs,
+				    unsigned int idx, u16 mask)
+{
+	if (dibs == lts->devs[0] || dibs == lts->devs[1]) {
+		lts->coalesced++;
+		lts->coalesced_mask = mask;
+	}
+}
+
+static void lo_test_untrace_coalesced(void *unused)
+{
+	unregister_trace_dibs_signal_coalesced(lo_test_probe_coalesced, NULL);
+	tracepoint_synchronize_unregister();
+}
+
+/* Count the dibs_signal_coalesced events of the test's devices. */
+static void lo_test_trace_coalesced(struct kunit *test)
+{
+	KUNIT_ASSERT_EQ(test, 0,
+			register_trace_dibs_signal_coalesced(lo_test_probe_coalesced,
+							     NULL));
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test,
+						  lo_test_untrace_coalesced,
+						  NULL));
+}
+#else
+static void lo_test_trace_coalesced(struct kunit *test)
+{
+}
+#endif
+
+/* Expect the counters of @dibs to be @want, and nothing else counted. */
+static void lo_test_expect_stats(struct kunit *test, struct dibs_dev *dibs,
+				 const u64 *want)
+{
+	u64 got[DIBS_STAT_NR];
+	int i;
+
+	dibs_dev_get_stats(dibs, got);
+	for (i = 0; i < DIBS_STAT_NR; i++)
+		KUNIT_EXPECT_EQ_MSG(test, want[i], got[i], "counter %d", i);
 }
 
 static void lo_test_forget_state(void *unused)
@@ -842,7 +892,7 @@ static void dibs_lo_test_move_data_rejects_bad_input(struct kunit *test)
 	const struct bad_move_case *c = test->param_value;
 	struct dibs_dev *dibs = lo_test_setup(test);
 	struct lo_test_dmb *td = lo_test_register_ok(test, dibs, BAD_MOVE_LEN);
-	u64 tok = td->dmb.dmb_tok;
+	u64 tok = td->dmb.dmb_tok, want[DIBS_STAT_NR] = {};
 	u8 *src;
 
 	src = kunit_kzalloc(test, 2 * BAD_MOVE_LEN, GFP_KERNEL);
@@ -861,6 +911,68 @@ static void dibs_lo_test_move_data_rejects_bad_input(struct kunit *test)
 					     c->offset, src, c->size));
 	KUNIT_EXPECT_TRUE(test, mem_is(td->dmb.cpu_addr, 0xa5, BAD_MOVE_LEN));
 	KUNIT_EXPECT_EQ(test, 0, atomic_read(&lts->irq_calls));
+
+	/* Counted as an error of its cause, and as nothing else. */
+	want[c->err == -ENOENT ? DIBS_STAT_MOVE_ERR_TOKEN :
+				 DIBS_STAT_MOVE_ERR_RANGE] = 1;
+	want[DIBS_STAT_DMB_REGS] = 1;
+	want[DIBS_STAT_DMB_BYTES_REG] = BAD_MOVE_LEN;
+	lo_test_expect_stats(test, dibs, want);
+}
+
+/*
+ * The counters add up to exactly what the client did, and refused
+ * operations count only as errors of their cause.
+ */
+static void dibs_lo_test_stats_add_up(struct kunit *test)
+{
+	struct dibs_dev *dibs = lo_test_setup(test);
+	struct dibs_dev *other = lo_test_create(test, 1);
+	struct lo_test_dmb *a = lo_test_register_ok(test, dibs, 100);
+	struct lo_test_dmb *b = lo_test_register_ok(test, dibs, 5000);
+	const struct dibs_dev_ops *ops = dibs->ops;
+	u64 want[DIBS_STAT_NR] = {};
+	struct lo_test_dmb *w1, *w2;
+	u64 tok = b->dmb.dmb_tok;
+
+	KUNIT_EXPECT_EQ(test, -EINVAL, lo_test_register(test, dibs, 0, 0, NULL));
+	KUNIT_EXPECT_EQ(test, 0, ops->move_data(dibs, tok, 0, false, 0,
+						"0123456789", 10));
+	KUNIT_EXPECT_EQ(test, 0, ops->move_data(dibs, tok, 2, true, 4990,
+						"0123456789", 10));
+	KUNIT_EXPECT_EQ(test, 0, ops->move_data(dibs, tok, 3, true, 0, NULL,
+						0));
+	KUNIT_EXPECT_EQ(test, -EINVAL, ops->move_data(dibs, tok, 0, false,
+						      4991, "0123456789", 10));
+	KUNIT_EXPECT_EQ(test, -EINVAL, ops->move_data(dibs, tok, 16, true, 0,
+						      NULL, 0));
+	KUNIT_EXPECT_EQ(test, -ENOENT, ops->move_data(dibs, tok + 1, 0, false,
+						      0, NULL, 0));
+	KUNIT_ASSERT_EQ(test, 0, lo_test_attach(test, dibs, tok, &w1));
+	KUNIT_ASSERT_EQ(test, 0, lo_test_attach(test, dibs, tok, &w2));
+	KUNIT_EXPECT_EQ(test, -ENOENT, lo_test_attach(test, dibs, 1, &w2));
+	KUNIT_EXPECT_EQ(test, 0, lo_test_release(w1));
+	KUNIT_EXPECT_EQ(test, -ENOENT, ops->detach_dmb(dibs, 1));
+	KUNIT_EXPECT_EQ(test, 0, lo_test_release(a));
+
+	want[DIBS_STAT_MOVES] = 3;
+	want[DIBS_STAT_BYTES_MOVED] = 20;
+	want[DIBS_STAT_SIGNALS_SENT] = 2;
+	want[DIBS_STAT_SIGNALS_DELIVERED] = 2;
+	want[DIBS_STAT_MOVE_ERR_RANGE] = 2;
+	want[DIBS_STAT_MOVE_ERR_TOKEN] = 1;
+	want[DIBS_STAT_DMB_REGS] = 2;
+	want[DIBS_STAT_DMB_UNREGS] = 1;
+	want[DIBS_STAT_DMB_BYTES_REG] = 5100;
+	want[DIBS_STAT_DMB_BYTES_UNREG] = 100;
+	want[DIBS_STAT_ATTACHES] = 2;
+	want[DIBS_STAT_DETACHES] = 1;
+	lo_test_expect_stats(test, dibs, want);
+	KUNIT_EXPECT_EQ(test, 2, atomic_read(&lts->irq_calls));
+
+	/* The other device saw none of it. */
+	memset(want, 0, sizeof(want));
+	lo_test_expect_stats(test, other, want);
 }
 
 /* ---- signalling ---- */
@@ -896,6 +1008,9 @@ static void dibs_lo_test_signals_coalesce_while_handled(struct kunit *test)
 {
 	struct dibs_dev *dibs = lo_test_setup(test);
 	struct lo_test_dmb *td = lo_test_register_ok(test, dibs, 100);
+	u64 want[DIBS_STAT_NR] = {};
+
+	lo_test_trace_coalesced(test);
 
 	/* The handler signals indices 3 and 5 again while it runs. */
 	lts->reenter_token = td->dmb.dmb_tok;
@@ -906,6 +1021,18 @@ static void dibs_lo_test_signals_coalesce_while_handled(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, BIT(1), lts->irq_mask[0]);
 	KUNIT_EXPECT_EQ(test, BIT(3) | BIT(5), lts->irq_mask[1]);
 	KUNIT_EXPECT_EQ(test, td->dmb.idx, lts->irq_idx[1]);
+
+	/* Three signals sent, two handler calls delivered them. */
+	want[DIBS_STAT_MOVES] = 3;
+	want[DIBS_STAT_SIGNALS_SENT] = 3;
+	want[DIBS_STAT_SIGNALS_DELIVERED] = 2;
+	want[DIBS_STAT_DMB_REGS] = 1;
+	want[DIBS_STAT_DMB_BYTES_REG] = 100;
+	lo_test_expect_stats(test, dibs, want);
+	if (IS_ENABLED(CONFIG_TRACEPOINTS)) {
+		KUNIT_EXPECT_EQ(test, 2, lts->coalesced);
+		KUNIT_EXPECT_EQ(test, BIT(5), lts->coalesced_mask);
+	}
 }
 
 /*
@@ -1482,6 +1609,7 @@ static struct kunit_case dibs_lo_test_cases[] = {
 	KUNIT_CASE(dibs_lo_test_move_data_1_mib),
 	KUNIT_CASE_PARAM(dibs_lo_test_move_data_rejects_bad_input,
 			 bad_move_gen_params),
+	KUNIT_CASE(dibs_lo_test_stats_add_up),
 	KUNIT_CASE(dibs_lo_test_signal_sets_index_bit),
 	KUNIT_CASE(dibs_lo_test_signals_coalesce_while_handled),
 	KUNIT_CASE_SLOW(dibs_lo_test_signals_coalesce_across_cpus),
