@@ -439,12 +439,14 @@ struct ism_transport {
  *	(clients splice out of it).
  * @dma_addr: bus address of the buffer.
  * @size: mapped length: the DMB length rounded up to pages.
+ * @len: the DMB length as registered.
  */
 struct ism_dmb_slot {
 	u64 tok;
 	void *cpu_addr;
 	dma_addr_t dma_addr;
 	size_t size;
+	u32 len;
 };
 
 /**

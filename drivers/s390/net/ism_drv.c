@@ -346,11 +346,13 @@ static int ism_register_dmb(struct dibs_dev *dibs, struct dibs_dmb *dmb,
 		goto err_clear_owner;
 
 	slot->tok = tok;
+	slot->len = dmb->dmb_len;
 	dmb->idx = idx;
 	dmb->dmb_tok = tok;
 	dmb->cpu_addr = slot->cpu_addr;
 	dmb->dma_addr = slot->dma_addr;
 	mutex_unlock(&ism->dmb_lock);
+	dibs_dmb_registered(dibs, dmb, client);
 	return 0;
 
 err_clear_owner:
@@ -389,6 +391,8 @@ static int ism_dmb_unregister(struct ism_dev *ism, u32 idx, bool free)
 			 idx);
 	/* Already cleared if dibs_dev_del() dropped a leftover DMB. */
 	dibs_dmb_clear_owner(ism->dibs, idx);
+	dibs_dmb_unregistered(ism->dibs, idx, ism->dmbs[idx].len,
+			      ism->dmbs[idx].tok);
 	ism_dmb_release(ism, idx, free);
 	return 0;
 }
@@ -425,6 +429,35 @@ static int ism_unregister_dmb(struct dibs_dev *dibs, struct dibs_dmb *dmb)
 	return ret;
 }
 
+/* The move of ism_move_data(), without the accounting. */
+static int ism_move(struct ism_transport *tp, u64 dmb_tok, unsigned int idx,
+		    bool sf, unsigned int offset, void *data, unsigned int size)
+{
+	unsigned int chunk;
+	u64 req;
+	int ret;
+
+	if (idx > ISM_DMBE_IDX_MAX || size > ISM_DMB_MAX_LEN ||
+	    offset > ISM_DMB_MAX_LEN - size)
+		return -EINVAL;
+	if (!dmb_tok || dmb_tok & ~ISM_REQ_TOK_MASK)
+		return -ENOENT;
+	if (!size)
+		return sf ? -EOPNOTSUPP : 0;
+
+	while (size) {
+		chunk = min(size, ISM_DMB_CHUNK - offset % ISM_DMB_CHUNK);
+		req = ism_dmb_req(dmb_tok, idx, sf && chunk == size, offset);
+		ret = tp->ops->dmb_store(tp, req, data, chunk);
+		if (ret)
+			return ret;
+		offset += chunk;
+		data += chunk;
+		size -= chunk;
+	}
+	return 0;
+}
+
 /**
  * ism_move_data() - &dibs_dev_ops.move_data
  * @dibs: the device
@@ -453,30 +486,15 @@ static int ism_move_data(struct dibs_dev *dibs, u64 dmb_tok, unsigned int idx,
 			 bool sf, unsigned int offset, void *data,
 			 unsigned int size)
 {
-	struct ism_transport *tp = ism_from_dibs(dibs)->tp;
-	unsigned int chunk;
-	u64 req;
 	int ret;
 
-	if (idx > ISM_DMBE_IDX_MAX || size > ISM_DMB_MAX_LEN ||
-	    offset > ISM_DMB_MAX_LEN - size)
-		return -EINVAL;
-	if (!dmb_tok || dmb_tok & ~ISM_REQ_TOK_MASK)
-		return -ENOENT;
-	if (!size)
-		return sf ? -EOPNOTSUPP : 0;
-
-	while (size) {
-		chunk = min(size, ISM_DMB_CHUNK - offset % ISM_DMB_CHUNK);
-		req = ism_dmb_req(dmb_tok, idx, sf && chunk == size, offset);
-		ret = tp->ops->dmb_store(tp, req, data, chunk);
-		if (ret)
-			return ret;
-		offset += chunk;
-		data += chunk;
-		size -= chunk;
-	}
-	return 0;
+	ret = ism_move(ism_from_dibs(dibs)->tp, dmb_tok, idx, sf, offset, data,
+		       size);
+	if (ret)
+		dibs_move_failed(dibs, dmb_tok, offset, size, ret);
+	else
+		dibs_moved(dibs, size, sf);
+	return ret;
 }
 
 static int ism_vlan_cmd(struct dibs_dev *dibs, u32 code, u64 vlan_id)

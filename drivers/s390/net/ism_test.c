@@ -1174,6 +1174,76 @@ static void ism_move_data_of_nothing_stores_nothing(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ism_model_stores(a->fn), stores);
 }
 
+/* ---- statistics ---- */
+
+/* The counters of @side's device must have grown by @want since @before. */
+static void ism_test_expect_stats(struct kunit *test,
+				  struct ism_test_side *side, const u64 *before,
+				  const u64 *want)
+{
+	u64 now[DIBS_STAT_NR];
+	int i;
+
+	dibs_dev_get_stats(dibs_of(side), now);
+	for (i = 0; i < DIBS_STAT_NR; i++)
+		KUNIT_EXPECT_EQ_MSG(test, want[i], now[i] - before[i],
+				    "%s counter %d", dev_name(&dibs_of(side)->dev),
+				    i);
+}
+
+/*
+ * The writer counts its moves and their errors by cause, the owner its
+ * DMBs and the signals it delivers.
+ */
+static void ism_statistics_add_up(struct kunit *test)
+{
+	struct ism_test_ctx *ctx = test->priv;
+	struct ism_test_side *a = &ctx->a, *b = &ctx->b;
+	u64 a0[DIBS_STAT_NR], b0[DIBS_STAT_NR];
+	u64 wa[DIBS_STAT_NR] = {}, wb[DIBS_STAT_NR] = {};
+	struct dibs_dmb *dmb, *bad;
+	u8 buf[50] = {};
+
+	ism_test_start_both(test);
+	dibs_dev_get_stats(dibs_of(a), a0);
+	dibs_dev_get_stats(dibs_of(b), b0);
+	KUNIT_ASSERT_EQ(test, ism_test_reg(test, b, 6000, GID_A, 0, &dmb), 0);
+	KUNIT_EXPECT_EQ(test, ism_test_reg(test, b, 0, GID_A, 0, &bad),
+			-EINVAL);
+
+	KUNIT_EXPECT_EQ(test, ism_test_move(a, dmb->dmb_tok, 0, false, 0, buf,
+					    50), 0);
+	KUNIT_EXPECT_EQ(test, ism_test_move(a, dmb->dmb_tok, 3, true, 100, buf,
+					    8), 0);
+	KUNIT_EXPECT_EQ(test, ism_test_move(a, dmb->dmb_tok, 0, false, 0, NULL,
+					    0), 0);
+	KUNIT_EXPECT_EQ(test, ism_test_move(a, 0, 0, false, 0, buf, 8),
+			-ENOENT);
+	KUNIT_EXPECT_EQ(test, ism_test_move(a, dmb->dmb_tok, 16, true, 0, buf,
+					    8), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ism_test_move(a, dmb->dmb_tok, 0, true, 0, NULL,
+					    0), -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, ism_test_move(a, dmb->dmb_tok, 0, false, 5996,
+					    buf, 8), -EIO);
+	ism_test_irq(b);
+	KUNIT_ASSERT_EQ(test, ctx->nr_irqs, 1);
+	KUNIT_EXPECT_EQ(test, ism_test_unreg(b, dmb), 0);
+
+	wa[DIBS_STAT_MOVES] = 3;
+	wa[DIBS_STAT_BYTES_MOVED] = 58;
+	wa[DIBS_STAT_SIGNALS_SENT] = 1;
+	wa[DIBS_STAT_MOVE_ERR_TOKEN] = 1;
+	wa[DIBS_STAT_MOVE_ERR_RANGE] = 1;
+	wa[DIBS_STAT_MOVE_ERR_OTHER] = 2;
+	ism_test_expect_stats(test, a, a0, wa);
+	wb[DIBS_STAT_SIGNALS_DELIVERED] = 1;
+	wb[DIBS_STAT_DMB_REGS] = 1;
+	wb[DIBS_STAT_DMB_UNREGS] = 1;
+	wb[DIBS_STAT_DMB_BYTES_REG] = 6000;
+	wb[DIBS_STAT_DMB_BYTES_UNREG] = 6000;
+	ism_test_expect_stats(test, b, b0, wb);
+}
+
 /* ---- unregistration ---- */
 
 static void ism_unregister_dmb_frees_index_and_stops_signals(struct kunit *test)
@@ -1690,6 +1760,7 @@ static struct kunit_case ism_test_cases[] = {
 	KUNIT_CASE(ism_move_data_into_vlan_dmb_needs_membership),
 	KUNIT_CASE(ism_move_data_only_to_the_allowed_writer),
 	KUNIT_CASE(ism_move_data_of_nothing_stores_nothing),
+	KUNIT_CASE(ism_statistics_add_up),
 	KUNIT_CASE(ism_unregister_dmb_frees_index_and_stops_signals),
 	KUNIT_CASE_PARAM(ism_unregister_dmb_refuses_unknown_dmb,
 			 ism_bad_unregs_gen_params),
