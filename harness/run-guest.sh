@@ -56,22 +56,26 @@ pingpong() { # rounds size zerocopy [peer=GID]
 	awk -v mode="$mode" -v size="$(size_text "$2")" \
 	    -v rounds="$(value rounds_done)" -v bytes="$(value bytes_verified)" \
 	    -v p50="$(value round_ns_p50)" -v p99="$(value round_ns_p99)" \
-	    -v total="$(value total_ns)" -v state="$(value state)" 'BEGIN {
-		printf "%-9s %8s %7d %12d %9.1f %9.1f %9.1f  %s\n", mode, size,
-		       rounds, bytes, p50 / 1000, p99 / 1000,
-		       total ? bytes / total * 1000 : 0, state
+	    -v total="$(value total_ns)" -v state="$(value state)" \
+	    -v moves="$(value dev_moves)" \
+	    -v signals="$(value dev_signals_delivered)" 'BEGIN {
+		printf "%-9s %8s %7d %12d %9.1f %9.1f %9.1f %7d %7d  %s\n",
+		       mode, size, rounds, bytes, p50 / 1000, p99 / 1000,
+		       total ? bytes / total * 1000 : 0, moves, signals, state
 	}'
+	move_errors=$(sed -n 's/^dev_move_errors_[a-z]*: //p' "$SAMPLE/results" |
+		awk '{ n += $1 } END { print n + 0 }')
 	if [ "$(value state)" != "done" ] ||
 	   [ "$(value rounds_done)" != "$1" ] ||
 	   [ "$(value bytes_verified)" != $((2 * $1 * $2)) ] ||
-	   [ "$(value errors)" != 0 ]; then
+	   [ "$(value errors)" != 0 ] || [ "$move_errors" != 0 ]; then
 		die "$(sed 's/$/;/' "$SAMPLE/results" | tr '\n' ' ')"
 	fi
 }
 
 pingpongs() { # [peer=GID]
-	printf '%-9s %8s %7s %12s %9s %9s %9s  %s\n' mode size rounds \
-		bytes_ok p50_us p99_us MB/s state
+	printf '%-9s %8s %7s %12s %9s %9s %9s %7s %7s  %s\n' mode size \
+		rounds bytes_ok p50_us p99_us MB/s moves signals state
 	echo "$RUNS" | while read -r rounds size zerocopy; do
 		pingpong "$rounds" "$size" "$zerocopy" "$1" || exit 1
 	done
@@ -85,6 +89,20 @@ devices() {
 		printf '%-12s %-36s  %s\n' "$(basename "$d")" \
 			"$(cat "$d/gid")" "$(cat "$d/fabric_id")"
 	done
+}
+
+# The counters of a device (/sys/class/dibs/<device>/statistics/).
+statistics() { # device
+	echo
+	echo "== statistics of $1 (/sys/class/dibs/$1/statistics)"
+	for f in /sys/class/dibs/"$1"/statistics/*; do
+		echo "$(basename "$f") $(cat "$f")"
+	done | awk '{ a[NR] = sprintf("%-24s %12s", $1, $2) }
+		END {
+			h = int((NR + 1) / 2)
+			for (i = 1; i <= h; i++)
+				print a[i] (i + h <= NR ? "    " a[i + h] : "")
+		}'
 }
 
 # The sample client is loaded before the device, so that it answers as
@@ -117,6 +135,7 @@ lo)
 	echo
 	echo "== ping-pong over lo: per round A sends to B, B answers, both verify"
 	pingpongs || exit 1
+	statistics lo
 	unload dibs_sample dibs_loopback dibs
 	;;
 first)
@@ -125,6 +144,7 @@ first)
 	echo
 	echo "== ping-pong with the other VM ($peer) over $dev"
 	pingpongs "peer=$peer" || exit 1
+	statistics "$dev"
 	unload dibs_sample dibs_ivshmem dibs_loopback dibs
 	;;
 second)
@@ -143,6 +163,7 @@ second)
 	   [ "$(value serving)" != none ]; then
 		die "expected $runs runs, $rounds rounds, $bytes bytes"
 	fi
+	statistics "$dev"
 	unload dibs_sample dibs_ivshmem dibs_loopback dibs
 	;;
 *)

@@ -81,7 +81,12 @@
  *	``round_ns_max`` of the last run started here; then what B did for
  *	peers since the module was loaded: ``served_runs``,
  *	``served_rounds`` and ``served_bytes`` (bytes B verified), and
- *	``serving``, the GID of the peer B answers now, or ``none``.
+ *	``serving``, the GID of the peer B answers now, or ``none``; last,
+ *	what the device counted during the last run (so far, while it goes
+ *	on), one ``dev_<counter>`` line per &enum dibs_stat counter, named
+ *	as in the device's ``statistics`` directory in sysfs, with
+ *	``dmb_bytes_registered`` and ``dmb_bytes_unregistered`` for the
+ *	lengths. Other users of the device count there too.
  *
  * A run that loses its device (del_dev()) or its module ends as aborted,
  * and the kernel log says so ("run aborted after N of M rounds"), since the
@@ -241,6 +246,8 @@ struct sample_end {
  * @ns: duration of each completed round.
  * @total_ns: time from the start of the run to its end.
  * @run_start: start of the run.
+ * @stats_start: the device's counters at the start of the run.
+ * @stats_run: what they grew by during the run, once it ended.
  * @role_b: what B does, an &enum sample_role_b value.
  * @b_session: the session B serves.
  * @served_runs: runs of peers B became ready for.
@@ -279,6 +286,8 @@ struct sample_dev {
 	u32 *ns;
 	u64 total_ns;
 	u64 run_start;
+	u64 stats_start[DIBS_STAT_NR];
+	u64 stats_run[DIBS_STAT_NR];
 	enum sample_role_b role_b;
 	u16 b_session;
 	u64 served_runs;
@@ -432,6 +441,16 @@ static void sample_release_end(struct sample_dev *sd, int i)
 	memset(e, 0, sizeof(*e));
 }
 
+/* What the device counted since the run started; under sd->lock. */
+static void sample_run_stats(struct sample_dev *sd, u64 *stats)
+{
+	int i;
+
+	dibs_dev_get_stats(sd->dibs, stats);
+	for (i = 0; i < DIBS_STAT_NR; i++)
+		stats[i] -= sd->stats_start[i];
+}
+
 /* End A's run in @state; under sd->lock. */
 static void sample_finish(struct sample_dev *sd, enum sample_state state)
 {
@@ -449,6 +468,7 @@ static void sample_finish(struct sample_dev *sd, enum sample_state state)
 		sd->role_b = SAMPLE_B_IDLE;
 	}
 	sample_release_end(sd, SAMPLE_A);
+	sample_run_stats(sd, sd->stats_run);
 }
 
 /* Whether B is set up for a peer, opening or serving; under sd->lock. */
@@ -1018,6 +1038,7 @@ static int sample_start(struct sample_dev *sd, u32 rounds, u32 size,
 	a->zerocopy = zerocopy;
 	sd->state = SAMPLE_RUNNING;
 	sd->run_start = ktime_get_ns();
+	dibs_dev_get_stats(sd->dibs, sd->stats_start);
 	ret = remote ? sample_start_remote(sd) : sample_start_local(sd);
 	if (ret) {
 		sample_error(sd, ret, "setting up the run");
@@ -1061,10 +1082,32 @@ static int sample_cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The device's counters, as results show them. */
+static const char *const sample_stat_names[] = {
+	[DIBS_STAT_MOVES] = "moves",
+	[DIBS_STAT_BYTES_MOVED] = "bytes_moved",
+	[DIBS_STAT_SIGNALS_SENT] = "signals_sent",
+	[DIBS_STAT_SIGNALS_DELIVERED] = "signals_delivered",
+	[DIBS_STAT_MOVE_ERR_TOKEN] = "move_errors_token",
+	[DIBS_STAT_MOVE_ERR_RANGE] = "move_errors_range",
+	[DIBS_STAT_MOVE_ERR_UNREACH] = "move_errors_unreachable",
+	[DIBS_STAT_MOVE_ERR_OTHER] = "move_errors_other",
+	[DIBS_STAT_DMB_REGS] = "dmb_registrations",
+	[DIBS_STAT_DMB_UNREGS] = "dmb_unregistrations",
+	[DIBS_STAT_DMB_BYTES_REG] = "dmb_bytes_registered",
+	[DIBS_STAT_DMB_BYTES_UNREG] = "dmb_bytes_unregistered",
+	[DIBS_STAT_ATTACHES] = "attaches",
+	[DIBS_STAT_DETACHES] = "detaches",
+};
+
+static_assert(ARRAY_SIZE(sample_stat_names) == DIBS_STAT_NR);
+
 static int sample_results_show(struct seq_file *m, void *unused)
 {
 	struct sample_dev *sd = m->private;
 	u32 n, min = 0, p50 = 0, p99 = 0, max = 0;
+	u64 stats[DIBS_STAT_NR];
+	int i;
 
 	mutex_lock(&sd->lock);
 	n = sd->rounds_done;
@@ -1101,6 +1144,12 @@ static int sample_results_show(struct seq_file *m, void *unused)
 		seq_printf(m, "serving: %pUb\n", &sd->end[SAMPLE_B].gid);
 	else
 		seq_puts(m, "serving: none\n");
+	if (sd->state == SAMPLE_RUNNING)
+		sample_run_stats(sd, stats);
+	else
+		memcpy(stats, sd->stats_run, sizeof(stats));
+	for (i = 0; i < DIBS_STAT_NR; i++)
+		seq_printf(m, "dev_%s: %llu\n", sample_stat_names[i], stats[i]);
 	mutex_unlock(&sd->lock);
 	return 0;
 }
