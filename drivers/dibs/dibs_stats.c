@@ -157,9 +157,10 @@ const struct attribute_group dibs_stat_group = {
  *
  * Every device has the counters of &enum dibs_stat, one copy per CPU
  * (u64_stats), summed when read by dibs_dev_get_stats() or through sysfs.
- * Device drivers report what their operations did with the functions
- * below, which also emit the matching tracepoints; dibs_handle_irq()
- * counts delivered signals. Counting takes no lock and touches only the
+ * Device drivers report what their operations did with dibs_moved(),
+ * dibs_move_failed() and the other functions of this file, which also
+ * emit the matching tracepoints; dibs_handle_irq() counts delivered
+ * signals. Counting takes no lock and touches only the
  * CPU's own copy; the tracepoints cost a patched-out branch while they
  * are disabled.
  */

@@ -2,12 +2,17 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Verified ping-pong runs of the sample client over a loopback device, from
-# 1 byte to 1 MiB, with move_data() and with zero-copy writes.
+# 1 byte to 1 MiB, with move_data() and with zero-copy writes; the device's
+# statistics must count exactly what each run did.
 # shellcheck disable=SC3043 # busybox sh, dash and bash have "local"
 
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
 
 SIZES="1 63 4096 65537 1048576"
+STATS=/sys/class/dibs/lo/statistics
+# The sample's control message (struct sample_msg) and control DMB.
+MSG_LEN=8
+CTRL_LEN=64
 
 cleanup() {
 	unload_all
@@ -23,10 +28,67 @@ rounds_for() { # size
 	fi
 }
 
+# The device's counters, one "name value" line each.
+counters() {
+	local f
+
+	for f in "$STATS"/*; do
+		echo "${f##*/} $(cat "$f")"
+	done
+}
+
+# How much counter $3 grew from snapshot $1 to snapshot $2.
+grew() { # before after name
+	printf '%s\n%s\n' "$1" "$2" | awk -v k="$3" '
+		$1 == k { v[n++] = $2 }
+		END { if (n == 2) print v[1] - v[0]; else print "missing" }'
+}
+
+# Per round each endpoint moves its payload (unless it writes through
+# its zero-copy mapping) and a control message with a signal; per run
+# each registers a data and a control DMB and unregisters them, and maps
+# the other's data DMB in zero-copy mode. Nothing else may be counted.
+counts_add_up() { # before after rounds size zerocopy
+	local payload=1 maps=0 bytes
+
+	if [ "$5" = 1 ]; then
+		payload=0
+		maps=2
+	fi
+	bytes=$((2 * ($4 + CTRL_LEN)))
+	expect_eq moves "$(grew "$1" "$2" moves)" $((2 * $3 * (1 + payload))) &&
+	expect_eq bytes_moved "$(grew "$1" "$2" bytes_moved)" \
+		$((2 * $3 * (MSG_LEN + payload * $4))) &&
+	expect_eq signals_sent "$(grew "$1" "$2" signals_sent)" $((2 * $3)) &&
+	expect_eq signals_delivered "$(grew "$1" "$2" signals_delivered)" \
+		$((2 * $3)) &&
+	expect_eq move_errors "$(grew "$1" "$2" move_errors)" 0 &&
+	expect_eq dmb_registrations "$(grew "$1" "$2" dmb_registrations)" 4 &&
+	expect_eq dmb_unregistrations "$(grew "$1" "$2" dmb_unregistrations)" 4 &&
+	expect_eq dmbs "$(grew "$1" "$2" dmbs)" 0 &&
+	expect_eq dmb_bytes "$(grew "$1" "$2" dmb_bytes)" 0 &&
+	expect_eq attaches "$(grew "$1" "$2" attaches)" $maps &&
+	expect_eq detaches "$(grew "$1" "$2" detaches)" $maps &&
+	# The sample reports the same for its run.
+	expect_eq dev_moves "$(result_of lo dev_moves)" \
+		"$(grew "$1" "$2" moves)" &&
+	expect_eq dev_signals_delivered "$(result_of lo dev_signals_delivered)" \
+		"$(grew "$1" "$2" signals_delivered)" &&
+	expect_eq dev_dmb_bytes_registered \
+		"$(result_of lo dev_dmb_bytes_registered)" $bytes &&
+	expect_eq dev_dmb_bytes_unregistered \
+		"$(result_of lo dev_dmb_bytes_unregistered)" $bytes
+}
+
 pingpong() { # size zerocopy
-	run_ok lo "rounds=$(rounds_for "$1")" "size=$1" "zerocopy=$2" &&
+	local rounds before
+
+	rounds=$(rounds_for "$1")
+	before=$(counters)
+	run_ok lo "rounds=$rounds" "size=$1" "zerocopy=$2" &&
 		expect_eq "zerocopy" "$(result_of lo zerocopy)" "$2" &&
-		expect_eq "size" "$(result_of lo size)" "$1"
+		expect_eq "size" "$(result_of lo size)" "$1" &&
+		counts_add_up "$before" "$(counters)" "$rounds" "$1" "$2"
 }
 
 # A second run on the same device starts from fresh results.
