@@ -21,7 +21,9 @@
 #   harness/bench.sh [--smoke]
 #
 # Prints the table and writes bench/results.json, bench/results.md and
-# bench/throughput.svg, and fails if a figure misses its bar. --smoke runs
+# bench/throughput.svg, and fails if a figure misses its bar. The copy
+# rows are also set against those of the last run before devices kept
+# statistics (bench/before-statistics.json), to show what counting costs. --smoke runs
 # everything with tiny iteration counts, writes its output under
 # $BUILD/bench-smoke instead, and fails only if the benchmark cannot be
 # built, run or parsed.
@@ -191,13 +193,14 @@ run_smcd_pair || die "the SMC-D benchmark between two VMs failed"
 
 accel=${DIBS_VM_ACCEL:-$(sed -n 2p "$BUILD/vm/accel" 2>/dev/null)}
 python3 - "$work" "$out" "$smoke" "$(date -u '+%Y-%m-%d %H:%M UTC')" \
-	"$(machine)" "${accel:-unknown}" <<'PY' || die "cannot evaluate the results"
+	"$(machine)" "${accel:-unknown}" "$REPO/bench/before-statistics.json" \
+	<<'PY' || die "cannot evaluate the results"
 import json
 import os
 import subprocess
 import sys
 
-work, out, smoke, date, machine, accel = sys.argv[1:7]
+work, out, smoke, date, machine, accel, before_path = sys.argv[1:8]
 smoke = smoke == "1"
 PAGE = 4096
 
@@ -284,6 +287,32 @@ add("per-call overhead (move_data - memcpy)", "UML", 64, r, spread(ref),
     None)
 results["figures"].append({"figure": "overhead_ns", "size": 64,
                            "value": over, "memcpy_multiple": over / ref[1]})
+
+# What the device statistics cost: the copy rows against the same rows of
+# the last run before devices counted (bench/before-statistics.json). Two
+# runs, so a ratio near 1 is within their noise; the bars above judge.
+with open(before_path) as f:
+    before = json.load(f)
+for p, where in (("um", "UML"), ("vm", "QEMU")):
+    for size in (64, 4096, 65536, 1 << 20):
+        r = find(p, "copy", size)
+        b = [x for x in before[p] if x["size"] == size][0]
+        eff_b = b["efficiency_permille"][1] / 1000
+        eff_a = r["efficiency_permille"][1] / 1000
+        fig = {"figure": "statistics_cost", "place": p, "size": size,
+               "efficiency_before": eff_b, "efficiency_after": eff_a,
+               "before": before["date"]}
+        if size == 64:
+            over_b = percall(b, "move")[1] - percall(b, "memcpy")[1]
+            over_a = percall(r, "move")[1] - percall(r, "memcpy")[1]
+            fig.update(overhead_ns_before=over_b, overhead_ns_after=over_a)
+            add("per-call overhead, before / with statistics", where, 64, r,
+                f"{over_b:.1f} ns", f"{over_a:.1f} ns",
+                f"{over_a - over_b:+.1f} ns", "report", None)
+        add("copy efficiency, before / with statistics", where, size, r,
+            f"{eff_b:.3f}", f"{eff_a:.3f}", f"{eff_a / eff_b:.2f}x",
+            "report", None)
+        results["figures"].append(fig)
 for p, where in (("um", "UML"), ("vm", "QEMU")):
     r = find(p, "signal", 64)
     mv, sig = percall(r, "move"), percall(r, "move_signal")
