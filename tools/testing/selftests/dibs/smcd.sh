@@ -3,11 +3,12 @@
 #
 # SMC-D, the DIBS client DIBS exists for, over the loopback device: data
 # both ways with every byte verified and proven to go through DIBS (see
-# smcd_test.c), with recv() and splice(), with zero-copy on and off, a
-# connection that must fall back to TCP, and teardown in every order while
-# connections are open. Needs a DIBS-era kernel (7.x) whose SMC is built
-# against this DIBS, with smc and smc_diag as modules and the loopback
-# device built in or loadable; elsewhere it skips.
+# smcd_test.c) and counted by the device, with recv() and splice(), with
+# zero-copy on and off, a connection that must fall back to TCP, and
+# teardown in every order while connections are open. Needs a DIBS-era
+# kernel (7.x) whose SMC is built against this DIBS, with smc and smc_diag
+# as modules and the loopback device built in or loadable; elsewhere it
+# skips.
 #
 # "smcd.sh idle" (smcd_idle.sh) runs only idle_link_group_freed, which
 # waits out a timer of 10 minutes.
@@ -168,6 +169,37 @@ idle_link_group_freed() {
 		echo "$lgrs" | grep -q ' conns 2$' && [ "$rc" -eq 0 ]
 }
 
+# A counter of the loopback device, in its statistics directory.
+lo_stat() { # name
+	cat "$CLASS/lo/statistics/$1"
+}
+
+# What the device counted for the two runs of $FULL bytes each way since
+# it was created: with zero-copy, SMC-D writes the data through its
+# mappings and moves only its connection messages; without, it moves
+# every byte.
+counted() { # zerocopy|copy
+	local moved attaches
+
+	moved=$(lo_stat bytes_moved)
+	attaches=$(lo_stat attaches)
+	ktap_print_msg "$1: $(lo_stat moves) moves of $moved bytes," \
+		"$(lo_stat signals_delivered) signals, $attaches attaches"
+	expect_eq move_errors "$(lo_stat move_errors)" 0 || return 1
+	[ "$(lo_stat signals_delivered)" -gt 0 ] ||
+		fail "no signal delivered" || return 1
+	if [ "$1" = zerocopy ]; then
+		if [ "$attaches" -eq 0 ] || [ "$moved" -ge "$FULL" ]; then
+			fail "the data did not go through the mappings"
+		fi
+	else
+		expect_eq attaches "$attaches" 0 || return 1
+		if [ "$moved" -lt $((4 * FULL)) ]; then
+			fail "$moved bytes moved, less than the data"
+		fi
+	fi
+}
+
 # SMC-D unregisters every DMB it registered: no device may report DMBs
 # left behind (the core and the drivers warn when they find some).
 no_dmbs_left() {
@@ -210,15 +242,17 @@ if [ "${1:-}" = idle ]; then
 	run_check no_leak no_leak
 	ktap_finished
 fi
-ktap_set_plan 14
+ktap_set_plan 16
 
 run_check modules_present check_modules
 echo 1 > "$ZERO_COPY" && recreate_lo
 run_check zero_copy_recv smcd_test -n "$FULL" -r recv
 run_check zero_copy_splice smcd_test -n "$FULL" -r splice
+run_check zero_copy_counted counted zerocopy
 echo 0 > "$ZERO_COPY" && recreate_lo
 run_check copy_recv smcd_test -n "$FULL" -r recv
 run_check copy_splice smcd_test -n "$FULL" -r splice
+run_check copy_counted counted copy
 echo 1 > "$ZERO_COPY" && recreate_lo
 run_check tcp_peer_falls_back smcd_test -n "$SMALL" -t -m fallback
 run_check second_run_same_device smcd_test -n "$SMALL" -r splice
