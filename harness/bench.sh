@@ -313,6 +313,17 @@ for p, where in (("um", "UML"), ("vm", "QEMU")):
             f"{eff_b:.3f}", f"{eff_a:.3f}", f"{eff_a / eff_b:.2f}x",
             "report", None)
         results["figures"].append(fig)
+# Counting a move in the device's statistics, alone, in the same run as a
+# 64-byte move: the direct measure of what counting costs each move.
+for p, where in (("um", "UML"), ("vm", "QEMU")):
+    r = find(p, "stats", 64)
+    mv, cnt = percall(r, "move"), percall(r, "count")
+    add("counting a move (dibs_moved) / the move", where, 64, r,
+        spread(mv), spread(cnt), f"{cnt[1]:.1f} ns = {cnt[1] / mv[1]:.2f}"
+        " of a 64 B move", "report", None)
+    results["figures"].append({"figure": "stats_per_move", "place": p,
+                               "ns": cnt[1], "move_ns": mv[1],
+                               "fraction": cnt[1] / mv[1]})
 for p, where in (("um", "UML"), ("vm", "QEMU")):
     r = find(p, "signal", 64)
     mv, sig = percall(r, "move"), percall(r, "move_signal")

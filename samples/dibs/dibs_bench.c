@@ -69,7 +69,10 @@
  * Rows (``row`` key): ``env``; ``copy`` per size (variants ``memcpy``,
  * ``move`` and ``zerocopy``, the last a memcpy() into the address that
  * attach_dmb() returned); ``signal`` (move with and without the signal
- * flag into a DMB whose handle_irq() only counts); ``scaling`` per size
+ * flag into a DMB whose handle_irq() only counts); ``stats`` (what
+ * counting a move in the device's statistics costs: dibs_moved() alone,
+ * on a device of the run's own that is never added, against a 64-byte
+ * move and memcpy()); ``scaling`` per size
  * (one kthread, then two on two CPUs each moving into its own DMB, in
  * batches 16 times as long as a copy batch; batch times run from the
  * start, which the kthreads take together, to the latest end; the ``memcpy_``
@@ -225,6 +228,18 @@ static u64 bench_move_batch(struct bench_ctx *c)
 			break;
 		}
 	}
+	return ktime_get_ns() - t0;
+}
+
+/* Count a 64-byte move, as a driver does for each: statistics only. */
+static u64 bench_count_batch(struct bench_ctx *c)
+{
+	unsigned long i;
+	u64 t0;
+
+	t0 = ktime_get_ns();
+	for (i = 0; i < c->calls; i++)
+		dibs_moved(c->dibs, c->size, c->sf);
 	return ktime_get_ns() - t0;
 }
 
@@ -861,6 +876,54 @@ static int bench_memory(struct dibs_dev *dibs, unsigned int size,
 	return 0;
 }
 
+/*
+ * What counting a move costs, against the move and memcpy(). The counts
+ * go to a device of their own, allocated and never added, so that @dibs's
+ * statistics keep counting only real moves.
+ */
+static int bench_stats_cost(struct dibs_dev *dibs, unsigned int iters,
+			    unsigned int nreps, u64 *ns)
+{
+	static const char *const names[] = { "memcpy", "move", "count" };
+	const unsigned int size = 64;
+	struct bench_ctx ctx[3] = {};
+	struct dibs_dev *scratch;
+	struct dibs_dmb dmb;
+	void *src, *ref;
+	int ret;
+
+	scratch = dibs_dev_alloc();
+	src = bench_alloc(size);
+	ref = bench_alloc(size);
+	if (!scratch || !src || !ref) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	ret = bench_register(dibs, &dmb, size);
+	if (ret)
+		goto out_free;
+	bench_ctx_init(ctx, 3, dibs, dmb.dmb_tok, src, size,
+		       bench_calls(size, iters), ns, nreps);
+	ctx[0].batch = bench_memcpy_batch;
+	ctx[0].dst = ref;
+	ctx[1].batch = bench_move_batch;
+	ctx[2].batch = bench_count_batch;
+	ctx[2].dibs = scratch;
+
+	ret = bench_measure(ctx, 3, nreps, bench_timed);
+	if (!ret)
+		bench_emit("\"row\":\"stats\",\"size\":64", ctx, 3, names,
+			   nreps, NULL);
+	bench_keep_error(&ret, dibs->ops->unregister_dmb(dibs, &dmb),
+			 "unregister_dmb()");
+out_free:
+	bench_free(ref, size);
+	bench_free(src, size);
+	if (scratch)
+		put_device(&scratch->dev);
+	return ret;
+}
+
 static void bench_run(struct dibs_dev *dibs, unsigned int iters,
 		      unsigned int nreps)
 {
@@ -897,6 +960,11 @@ static void bench_run(struct dibs_dev *dibs, unsigned int iters,
 	ret = bench_stopped() ? 0 : bench_signal(dibs, iters, nreps, ns);
 	if (ret) {
 		bench_error("signal", 64, ret);
+		errors++;
+	}
+	ret = bench_stopped() ? 0 : bench_stats_cost(dibs, iters, nreps, ns);
+	if (ret) {
+		bench_error("stats", 64, ret);
 		errors++;
 	}
 	for (i = 0; i < ARRAY_SIZE(scaling_sizes) && !bench_stopped(); i++) {
