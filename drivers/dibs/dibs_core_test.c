@@ -24,6 +24,7 @@
 
 #include "dibs_core.h"
 #include "dibs_fault_test.h"
+#include "dibs_stats_test.h"
 
 #define FAKE_MAX_DMBS		16
 #define FAKE_FABRIC_ID		0x1234
@@ -1335,17 +1336,6 @@ static void dibs_test_idx_drain(struct kunit *test)
 
 /* ---- statistics ---- */
 
-static void expect_stats(struct kunit *test, struct dibs_dev *dibs,
-			 const u64 *want)
-{
-	u64 got[DIBS_STAT_NR];
-	int i;
-
-	dibs_dev_get_stats(dibs, got);
-	for (i = 0; i < DIBS_STAT_NR; i++)
-		KUNIT_EXPECT_EQ_MSG(test, want[i], got[i], "counter %d", i);
-}
-
 static void dibs_test_stats_count(struct kunit *test)
 {
 	struct test_client *tc = &test_clients[0];
@@ -1354,7 +1344,7 @@ static void dibs_test_stats_count(struct kunit *test)
 	struct dibs_dev *dibs;
 
 	dibs = fake_dev_alloc(test, "fake0", 1);
-	expect_stats(test, dibs, want);
+	dibs_test_expect_stats(test, dibs, NULL, want);
 
 	dibs_moved(dibs, 64, false);
 	dibs_moved(dibs, 1000, true);
@@ -1362,7 +1352,7 @@ static void dibs_test_stats_count(struct kunit *test)
 	want[DIBS_STAT_MOVES] = 3;
 	want[DIBS_STAT_BYTES_MOVED] = 1064;
 	want[DIBS_STAT_SIGNALS_SENT] = 2;
-	expect_stats(test, dibs, want);
+	dibs_test_expect_stats(test, dibs, NULL, want);
 
 	KUNIT_ASSERT_EQ(test, 0, tc_register(test, tc));
 	dibs_dmb_registered(dibs, &dmb, &tc->client);
@@ -1371,18 +1361,19 @@ static void dibs_test_stats_count(struct kunit *test)
 	want[DIBS_STAT_DMB_REGS] = 1;
 	want[DIBS_STAT_DMB_BYTES_REG] = 5000;
 	want[DIBS_STAT_ATTACHES] = 2;
-	expect_stats(test, dibs, want);
+	dibs_test_expect_stats(test, dibs, NULL, want);
 
 	dibs_dmb_detached(dibs, dmb.dmb_tok);
 	dibs_dmb_unregistered(dibs, dmb.idx, dmb.dmb_len, dmb.dmb_tok);
 	want[DIBS_STAT_DETACHES] = 1;
 	want[DIBS_STAT_DMB_UNREGS] = 1;
 	want[DIBS_STAT_DMB_BYTES_UNREG] = 5000;
-	expect_stats(test, dibs, want);
+	dibs_test_expect_stats(test, dibs, NULL, want);
 
 	/* Another device counts on its own. */
 	memset(want, 0, sizeof(want));
-	expect_stats(test, fake_dev_alloc(test, "fake1", 2), want);
+	dibs_test_expect_stats(test, fake_dev_alloc(test, "fake1", 2), NULL,
+			       want);
 }
 
 struct move_error_case {
@@ -1418,7 +1409,7 @@ static void dibs_test_stats_move_error_cause(struct kunit *test)
 	dibs_move_failed(dibs, 0x1234, 4096, 64, c->err);
 	dibs_move_failed(dibs, 0x1234, 4096, 64, c->err);
 	want[c->stat] = 2;
-	expect_stats(test, dibs, want);
+	dibs_test_expect_stats(test, dibs, NULL, want);
 }
 
 static void dibs_test_stats_signals_delivered(struct kunit *test)
@@ -1437,7 +1428,7 @@ static void dibs_test_stats_signals_delivered(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -ENOENT, dibs_handle_irq(dibs, 4, 1));
 	KUNIT_EXPECT_EQ(test, -EINVAL, dibs_handle_irq(dibs, FAKE_MAX_DMBS, 1));
 	want[DIBS_STAT_SIGNALS_DELIVERED] = 2;
-	expect_stats(test, dibs, want);
+	dibs_test_expect_stats(test, dibs, NULL, want);
 	KUNIT_EXPECT_EQ(test, 2, atomic_read(&tc->irq_calls));
 }
 
@@ -1466,7 +1457,7 @@ static void dibs_test_stats_sum_cpus(struct kunit *test)
 	want[DIBS_STAT_MOVES] = n;
 	want[DIBS_STAT_BYTES_MOVED] = 10 * n;
 	want[DIBS_STAT_SIGNALS_SENT] = n;
-	expect_stats(test, dibs, want);
+	dibs_test_expect_stats(test, dibs, NULL, want);
 }
 
 static void expect_attr(struct kunit *test, struct dibs_dev *dibs,
@@ -1635,11 +1626,10 @@ static void probe_dmb_unregister(void *data, const struct dibs_dev *dibs,
 }
 
 static void probe_dmb_attach(void *data, const struct dibs_dev *dibs,
-			     const struct dibs_dmb *dmb)
+			     unsigned int idx, u32 len, u64 token)
 {
 	if (is_fake(dibs))
-		trace_note(EV_ATTACH, dmb->idx, dmb->dmb_len, dmb->dmb_tok, 0,
-			   0);
+		trace_note(EV_ATTACH, idx, len, token, 0, 0);
 }
 
 static void probe_dmb_detach(void *data, const struct dibs_dev *dibs,

@@ -27,6 +27,7 @@
 #include <uapi/linux/dibs_ivshmem.h>
 
 #include "dibs_fault_test.h"
+#include "dibs_stats_test.h"
 #include "dibs_ivshmem.h"
 
 /* MODULE_IMPORT_NS(), spelt out to build in 6.12 trees too. */
@@ -1083,19 +1084,6 @@ static void ivt_trace_coalesced(struct kunit *test, struct ivt_coalesced *c)
 }
 #endif
 
-/* Expect the counters of @dibs to have grown by @want since @before. */
-static void ivt_expect_stats(struct kunit *test, struct dibs_dev *dibs,
-			     const u64 *before, const u64 *want)
-{
-	u64 now[DIBS_STAT_NR];
-	int i;
-
-	dibs_dev_get_stats(dibs, now);
-	for (i = 0; i < DIBS_STAT_NR; i++)
-		KUNIT_EXPECT_EQ_MSG(test, want[i], now[i] - before[i],
-				    "%s counter %d", dev_name(&dibs->dev), i);
-}
-
 /*
  * The writer counts its moves, the owner its DMBs and the signals it
  * delivers; signals raised before the owner took the earlier ones are
@@ -1151,14 +1139,14 @@ static void dibs_ivs_test_stats_add_up(struct kunit *test)
 	writer[DIBS_STAT_MOVE_ERR_RANGE] = 1;
 	writer[DIBS_STAT_ATTACHES] = 1;
 	writer[DIBS_STAT_DETACHES] = 1;
-	ivt_expect_stats(test, d[1], writer0, writer);
+	dibs_test_expect_stats(test, d[1], writer0, writer);
 	owner[DIBS_STAT_SIGNALS_DELIVERED] = 1;
 	owner[DIBS_STAT_MOVE_ERR_OTHER] = 1;
 	owner[DIBS_STAT_DMB_REGS] = 1;
 	owner[DIBS_STAT_DMB_UNREGS] = 1;
 	owner[DIBS_STAT_DMB_BYTES_REG] = 4096;
 	owner[DIBS_STAT_DMB_BYTES_UNREG] = 4096;
-	ivt_expect_stats(test, d[0], owner0, owner);
+	dibs_test_expect_stats(test, d[0], owner0, owner);
 	if (IS_ENABLED(CONFIG_TRACEPOINTS)) {
 		KUNIT_EXPECT_EQ(test, 2, atomic_read(&coalesced.events));
 		KUNIT_EXPECT_EQ(test, BIT(5) | BIT(6), coalesced.masks);

@@ -24,6 +24,7 @@
 #include <trace/events/dibs.h>
 
 #include "dibs_fault_test.h"
+#include "dibs_stats_test.h"
 #include "dibs_loopback.h"
 
 /*
@@ -363,18 +364,6 @@ static void lo_test_trace_coalesced(struct kunit *test)
 {
 }
 #endif
-
-/* Expect the counters of @dibs to be @want, and nothing else counted. */
-static void lo_test_expect_stats(struct kunit *test, struct dibs_dev *dibs,
-				 const u64 *want)
-{
-	u64 got[DIBS_STAT_NR];
-	int i;
-
-	dibs_dev_get_stats(dibs, got);
-	for (i = 0; i < DIBS_STAT_NR; i++)
-		KUNIT_EXPECT_EQ_MSG(test, want[i], got[i], "counter %d", i);
-}
 
 static void lo_test_forget_state(void *unused)
 {
@@ -917,7 +906,7 @@ static void dibs_lo_test_move_data_rejects_bad_input(struct kunit *test)
 				 DIBS_STAT_MOVE_ERR_RANGE] = 1;
 	want[DIBS_STAT_DMB_REGS] = 1;
 	want[DIBS_STAT_DMB_BYTES_REG] = BAD_MOVE_LEN;
-	lo_test_expect_stats(test, dibs, want);
+	dibs_test_expect_stats(test, dibs, NULL, want);
 }
 
 /*
@@ -967,12 +956,12 @@ static void dibs_lo_test_stats_add_up(struct kunit *test)
 	want[DIBS_STAT_DMB_BYTES_UNREG] = 100;
 	want[DIBS_STAT_ATTACHES] = 2;
 	want[DIBS_STAT_DETACHES] = 1;
-	lo_test_expect_stats(test, dibs, want);
+	dibs_test_expect_stats(test, dibs, NULL, want);
 	KUNIT_EXPECT_EQ(test, 2, atomic_read(&lts->irq_calls));
 
 	/* The other device saw none of it. */
 	memset(want, 0, sizeof(want));
-	lo_test_expect_stats(test, other, want);
+	dibs_test_expect_stats(test, other, NULL, want);
 }
 
 /* ---- signalling ---- */
@@ -1028,7 +1017,7 @@ static void dibs_lo_test_signals_coalesce_while_handled(struct kunit *test)
 	want[DIBS_STAT_SIGNALS_DELIVERED] = 2;
 	want[DIBS_STAT_DMB_REGS] = 1;
 	want[DIBS_STAT_DMB_BYTES_REG] = 100;
-	lo_test_expect_stats(test, dibs, want);
+	dibs_test_expect_stats(test, dibs, NULL, want);
 	if (IS_ENABLED(CONFIG_TRACEPOINTS)) {
 		KUNIT_EXPECT_EQ(test, 2, lts->coalesced);
 		KUNIT_EXPECT_EQ(test, BIT(5), lts->coalesced_mask);

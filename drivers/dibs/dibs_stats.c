@@ -333,7 +333,7 @@ EXPORT_SYMBOL_GPL(dibs_dmb_unregistered);
 void dibs_dmb_attached(struct dibs_dev *dibs, const struct dibs_dmb *dmb)
 {
 	dibs_stats_add(dibs, DIBS_STAT_ATTACHES, 1);
-	trace_dibs_dmb_attach(dibs, dmb);
+	trace_dibs_dmb_attach(dibs, dmb->idx, dmb->dmb_len, dmb->dmb_tok);
 }
 EXPORT_SYMBOL_GPL(dibs_dmb_attached);
 

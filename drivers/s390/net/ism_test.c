@@ -27,6 +27,7 @@
 #include <linux/unaligned.h>
 
 #include "dibs_fault_test.h"
+#include "dibs_stats_test.h"
 #include "ism.h"
 #include "ism_model.h"
 
@@ -1176,21 +1177,6 @@ static void ism_move_data_of_nothing_stores_nothing(struct kunit *test)
 
 /* ---- statistics ---- */
 
-/* The counters of @side's device must have grown by @want since @before. */
-static void ism_test_expect_stats(struct kunit *test,
-				  struct ism_test_side *side, const u64 *before,
-				  const u64 *want)
-{
-	u64 now[DIBS_STAT_NR];
-	int i;
-
-	dibs_dev_get_stats(dibs_of(side), now);
-	for (i = 0; i < DIBS_STAT_NR; i++)
-		KUNIT_EXPECT_EQ_MSG(test, want[i], now[i] - before[i],
-				    "%s counter %d", dev_name(&dibs_of(side)->dev),
-				    i);
-}
-
 /*
  * The writer counts its moves and their errors by cause, the owner its
  * DMBs and the signals it delivers.
@@ -1235,13 +1221,13 @@ static void ism_statistics_add_up(struct kunit *test)
 	wa[DIBS_STAT_MOVE_ERR_TOKEN] = 1;
 	wa[DIBS_STAT_MOVE_ERR_RANGE] = 1;
 	wa[DIBS_STAT_MOVE_ERR_OTHER] = 2;
-	ism_test_expect_stats(test, a, a0, wa);
+	dibs_test_expect_stats(test, dibs_of(a), a0, wa);
 	wb[DIBS_STAT_SIGNALS_DELIVERED] = 1;
 	wb[DIBS_STAT_DMB_REGS] = 1;
 	wb[DIBS_STAT_DMB_UNREGS] = 1;
 	wb[DIBS_STAT_DMB_BYTES_REG] = 6000;
 	wb[DIBS_STAT_DMB_BYTES_UNREG] = 6000;
-	ism_test_expect_stats(test, b, b0, wb);
+	dibs_test_expect_stats(test, dibs_of(b), b0, wb);
 }
 
 /* ---- unregistration ---- */

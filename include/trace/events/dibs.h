@@ -87,37 +87,35 @@ TRACE_EVENT(dibs_dmb_register,
 		      __entry->token)
 );
 
+DECLARE_EVENT_CLASS(dibs_dmb_class,
+		    TP_PROTO(const struct dibs_dev *dibs, unsigned int idx,
+			     u32 len, u64 token),
+		    TP_ARGS(dibs, idx, len, token),
+		    TP_STRUCT__entry(__string(dev, dev_name(&dibs->dev))
+				     __field(u32, idx)
+				     __field(u32, len)
+				     __field(u64, token)),
+		    TP_fast_assign(__assign_str(dev);
+				   __entry->idx = idx;
+				   __entry->len = len;
+				   __entry->token = token;),
+		    TP_printk("dev=%s idx=%u len=%u token=0x%016llx",
+			      __get_str(dev), __entry->idx, __entry->len,
+			      __entry->token)
+);
+
 /* A DMB of a device was unregistered. */
-TRACE_EVENT(dibs_dmb_unregister,
-	    TP_PROTO(const struct dibs_dev *dibs, unsigned int idx, u32 len,
-		     u64 token),
-	    TP_ARGS(dibs, idx, len, token),
-	    TP_STRUCT__entry(__string(dev, dev_name(&dibs->dev))
-			     __field(u32, idx)
-			     __field(u32, len)
-			     __field(u64, token)),
-	    TP_fast_assign(__assign_str(dev);
-			   __entry->idx = idx;
-			   __entry->len = len;
-			   __entry->token = token;),
-	    TP_printk("dev=%s idx=%u len=%u token=0x%016llx",
-		      __get_str(dev), __entry->idx, __entry->len, __entry->token)
+DEFINE_EVENT(dibs_dmb_class, dibs_dmb_unregister,
+	     TP_PROTO(const struct dibs_dev *dibs, unsigned int idx, u32 len,
+		      u64 token),
+	     TP_ARGS(dibs, idx, len, token)
 );
 
 /* A remote DMB was mapped through a device. */
-TRACE_EVENT(dibs_dmb_attach,
-	    TP_PROTO(const struct dibs_dev *dibs, const struct dibs_dmb *dmb),
-	    TP_ARGS(dibs, dmb),
-	    TP_STRUCT__entry(__string(dev, dev_name(&dibs->dev))
-			     __field(u32, idx)
-			     __field(u32, len)
-			     __field(u64, token)),
-	    TP_fast_assign(__assign_str(dev);
-			   __entry->idx = dmb->idx;
-			   __entry->len = dmb->dmb_len;
-			   __entry->token = dmb->dmb_tok;),
-	    TP_printk("dev=%s idx=%u len=%u token=0x%016llx",
-		      __get_str(dev), __entry->idx, __entry->len, __entry->token)
+DEFINE_EVENT(dibs_dmb_class, dibs_dmb_attach,
+	     TP_PROTO(const struct dibs_dev *dibs, unsigned int idx, u32 len,
+		      u64 token),
+	     TP_ARGS(dibs, idx, len, token)
 );
 
 /* A mapping of a remote DMB through a device ended. */
