@@ -2,7 +2,7 @@
 #
 # DIBS: build the modules out of tree, and drive the test harness.
 #
-#   make            build the modules against KDIR
+#   make            build the modules against KDIR, and nothing else
 #   make deps       install the Debian packages everything else needs
 #   make kunit      run the KUnit suites in QEMU with the debug options
 #   make run        boot the stock Debian kernel, load the modules, ping-pong
@@ -12,13 +12,16 @@
 #   make stress     the race and stress suites, longer, under KCSAN
 #   make clean      remove build products from the checkout
 #
-# KDIR defaults to the running kernel's build directory if it exists, else
-# to the newest installed (or installable) Debian 6.12 headers. Kernel trees
-# for the tests live in DIBS_CACHE (default ~/.cache/dibs).
+# Only deps, kunit, check, bench, stress and run install packages (through
+# deps); "make" and "make clean" never call apt. KDIR defaults to the
+# running kernel's build directory if it exists, else to the newest
+# installed Debian 6.12 headers. Kernel trees for the tests live in
+# DIBS_CACHE (default ~/.cache/dibs).
 
-DEBIAN_KREL := $(shell bash -c '. harness/lib.sh && debian_krel')
 RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
-KDIR ?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),/usr/src/linux-headers-$(DEBIAN_KREL))
+INSTALLED_KDIR = $(shell ls -d /usr/src/linux-headers-6.12.*+deb12-amd64 2>/dev/null | \
+	sort -V | tail -n 1)
+KDIR ?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),$(INSTALLED_KDIR))
 
 # What an out-of-tree build enables; in a kernel tree Kconfig decides.
 OOT_CONFIG := CONFIG_DIBS=m CONFIG_DIBS_LO=m CONFIG_DIBS_IVSHMEM=m CONFIG_SAMPLE_DIBS=m \
@@ -28,7 +31,10 @@ OOT_CONFIG := CONFIG_DIBS=m CONFIG_DIBS_LO=m CONFIG_DIBS_IVSHMEM=m CONFIG_SAMPLE
 
 all: modules
 
-modules: deps
+modules:
+	@test -f "$(KDIR)/Makefile" || { echo "no kernel build directory" \
+		"(KDIR=$(KDIR)); install the headers (make deps) or set KDIR" >&2; \
+		exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) $(OOT_CONFIG) modules
 
 deps:
@@ -51,6 +57,15 @@ run: deps
 	harness/run-pair.sh -t 600 -f harness/guest-lib.sh harness/run-guest.sh \
 		first second
 
+# Without a kernel build directory, kbuild cannot clean: remove what it
+# would have.
 clean:
+ifneq ($(wildcard $(KDIR)/Makefile),)
 	$(MAKE) -C $(KDIR) M=$(CURDIR) $(OOT_CONFIG) clean
+else
+	find . -path ./.git -prune -o \( -name '*.o' -o -name '*.ko' -o \
+		-name '*.mod' -o -name '*.mod.c' -o -name '.*.cmd' -o \
+		-name '.*.d' -o -name 'modules.order' -o -name 'Module.symvers' \) \
+		-type f -print0 | xargs -0 rm -f
+endif
 	$(MAKE) -C tools/dibs clean
