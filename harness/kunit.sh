@@ -131,31 +131,8 @@ fi
 # One result line per test case of a kunit.py JSON file; false if a case
 # failed, or with "noskip" skipped.
 report_json() { # json prefix [noskip]
-	python3 - "$@" <<'PY' | while read -r status name; do result "$status" "$name"; done
-import json, sys
-
-ok = {"PASS": "PASS"} if sys.argv[3:] == ["noskip"] else \
-     {"PASS": "PASS", "SKIP": "SKIP"}
-bad = 0
-
-def walk(group, prefix):
-    global bad
-    if "SKIP" not in ok and not group.get("test_cases") and \
-       not group.get("sub_groups"):
-        # A suite that ran no case (its suite_init failed) has none.
-        bad += 1
-        print("FAIL", prefix + group["name"])
-    for case in group.get("test_cases", []):
-        status = ok.get(case["status"], "FAIL")
-        bad += status == "FAIL"
-        print(status, prefix + group["name"] + "." + case["name"])
-    for sub in group.get("sub_groups", []):
-        walk(sub, prefix if group["name"] == "KUnit Test Group"
-             else prefix + group["name"] + ".")
-
-walk(json.load(open(sys.argv[1])), sys.argv[2])
-sys.exit(1 if bad else 0)
-PY
+	"$REPO/harness/kunit_results.py" "$@" |
+		while read -r status name; do result "$status" "$name"; done
 }
 
 report_json "$json" "kunit-$arch:" || rc=1
@@ -314,35 +291,7 @@ leaks() { # log
 		"$build_dir"/drivers/s390/net/ism*.o \
 		"$build_dir"/samples/dibs/*.o 2>/dev/null |
 		awk '$2 ~ /^[tT]$/ { print $3 }' > "$syms"
-	python3 - "$1" "$syms" <<'PY'
-import re
-import sys
-
-log, syms = sys.argv[1:3]
-ours = {s.split(".")[0] for s in open(syms).read().split()}
-if not ours:
-    sys.exit("no symbols of ours found in the build directory")
-blocks, block = [], None
-for line in open(log, errors="replace"):
-    if "unreferenced object" in line:
-        block = [line]
-        blocks.append(block)
-    elif block is not None and line.startswith(" "):
-        block.append(line)
-    else:
-        block = None
-bad = 0
-for b in blocks:
-    frames = [m.group(1).split(".")[0] for m in
-              (re.match(r"\s+([\w.]+)\+0x", line) for line in b) if m]
-    mine = [f for f in frames if f in ours]
-    print(("leak of ours (" + ", ".join(mine) + "):" if mine
-           else "kernel leak, no frame of ours:"))
-    sys.stdout.write("".join(b))
-    bad += bool(mine)
-print(f"{len(blocks)} unreferenced objects, {bad} with a frame of ours")
-sys.exit(1 if bad else 0)
-PY
+	"$REPO/harness/kmemleak_report.py" "$1" "$syms"
 	local rc=$?
 	rm -f "$syms"
 	return $rc

@@ -77,16 +77,7 @@ server_closes() {
 	local out rc fake ready
 
 	ready=$(mktemp -u)
-	python3 -c '
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(1)
-open(sys.argv[2], "w").close()
-c, _ = s.accept()
-c.recv(8)
-c.close()' "$port" "$ready" &
+	"$(dirname "$0")/tcp_closing_server.py" "$port" "$ready" &
 	fake=$!
 	wait_until test -e "$ready" || { kill "$fake"; return 1; }
 	rm -f "$ready"
