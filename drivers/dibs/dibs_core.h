@@ -59,17 +59,36 @@ static inline struct dibs_core_dev *to_core_dev(struct dibs_dev *dibs)
 	return container_of(dibs, struct dibs_core_dev, dibs);
 }
 
-/* Add @n to counter @stat of @dibs, in this CPU's copy. */
+/*
+ * Update counters of @dibs in this CPU's copy: between dibs_stats_begin()
+ * and dibs_stats_end() the task stays on its CPU, with interrupts off, so
+ * that the counters updated in one section are read together.
+ */
+static inline struct dibs_dev_stats *
+dibs_stats_begin(struct dibs_dev *dibs, unsigned long *flags)
+{
+	struct dibs_dev_stats *stats = get_cpu_ptr(to_core_dev(dibs)->stats);
+
+	*flags = u64_stats_update_begin_irqsave(&stats->syncp);
+	return stats;
+}
+
+static inline void dibs_stats_end(struct dibs_dev_stats *stats,
+				  unsigned long flags)
+{
+	u64_stats_update_end_irqrestore(&stats->syncp, flags);
+	put_cpu_ptr(stats);
+}
+
+/* Add @n to counter @stat of @dibs. */
 static inline void dibs_stats_add(struct dibs_dev *dibs, enum dibs_stat stat,
 				  u64 n)
 {
-	struct dibs_dev_stats *stats = get_cpu_ptr(to_core_dev(dibs)->stats);
 	unsigned long flags;
+	struct dibs_dev_stats *stats = dibs_stats_begin(dibs, &flags);
 
-	flags = u64_stats_update_begin_irqsave(&stats->syncp);
 	u64_stats_add(&stats->cnt[stat], n);
-	u64_stats_update_end_irqrestore(&stats->syncp, flags);
-	put_cpu_ptr(stats);
+	dibs_stats_end(stats, flags);
 }
 
 /* The "statistics" directory of every device; in dibs_stats.c. */

@@ -211,16 +211,14 @@ EXPORT_SYMBOL_GPL(dibs_dev_get_stats);
  */
 void dibs_moved(struct dibs_dev *dibs, unsigned int size, bool sf)
 {
-	struct dibs_dev_stats *stats = get_cpu_ptr(to_core_dev(dibs)->stats);
 	unsigned long flags;
+	struct dibs_dev_stats *stats = dibs_stats_begin(dibs, &flags);
 
-	flags = u64_stats_update_begin_irqsave(&stats->syncp);
 	u64_stats_inc(&stats->cnt[DIBS_STAT_MOVES]);
 	u64_stats_add(&stats->cnt[DIBS_STAT_BYTES_MOVED], size);
 	if (sf)
 		u64_stats_inc(&stats->cnt[DIBS_STAT_SIGNALS_SENT]);
-	u64_stats_update_end_irqrestore(&stats->syncp, flags);
-	put_cpu_ptr(stats);
+	dibs_stats_end(stats, flags);
 }
 EXPORT_SYMBOL_GPL(dibs_moved);
 
@@ -293,8 +291,12 @@ EXPORT_SYMBOL_GPL(dibs_signal_coalesced);
 void dibs_dmb_registered(struct dibs_dev *dibs, const struct dibs_dmb *dmb,
 			 const struct dibs_client *client)
 {
-	dibs_stats_add(dibs, DIBS_STAT_DMB_REGS, 1);
-	dibs_stats_add(dibs, DIBS_STAT_DMB_BYTES_REG, dmb->dmb_len);
+	unsigned long flags;
+	struct dibs_dev_stats *stats = dibs_stats_begin(dibs, &flags);
+
+	u64_stats_inc(&stats->cnt[DIBS_STAT_DMB_REGS]);
+	u64_stats_add(&stats->cnt[DIBS_STAT_DMB_BYTES_REG], dmb->dmb_len);
+	dibs_stats_end(stats, flags);
 	trace_dibs_dmb_register(dibs, dmb, client);
 }
 EXPORT_SYMBOL_GPL(dibs_dmb_registered);
@@ -315,8 +317,12 @@ EXPORT_SYMBOL_GPL(dibs_dmb_registered);
 void dibs_dmb_unregistered(struct dibs_dev *dibs, unsigned int idx, u32 len,
 			   u64 dmb_tok)
 {
-	dibs_stats_add(dibs, DIBS_STAT_DMB_UNREGS, 1);
-	dibs_stats_add(dibs, DIBS_STAT_DMB_BYTES_UNREG, len);
+	unsigned long flags;
+	struct dibs_dev_stats *stats = dibs_stats_begin(dibs, &flags);
+
+	u64_stats_inc(&stats->cnt[DIBS_STAT_DMB_UNREGS]);
+	u64_stats_add(&stats->cnt[DIBS_STAT_DMB_BYTES_UNREG], len);
+	dibs_stats_end(stats, flags);
 	trace_dibs_dmb_unregister(dibs, idx, len, dmb_tok);
 }
 EXPORT_SYMBOL_GPL(dibs_dmb_unregistered);
