@@ -461,40 +461,82 @@ out_free:
 	return ret;
 }
 
+/**
+ * struct bench_trio - three variants timed against each other at 64 bytes
+ * @ctx: memcpy() into @ref, a move into @dmb, and the row's own variant.
+ * @dmb: the DMB the moves write.
+ * @src: what they copy.
+ * @ref: where memcpy() copies it.
+ */
+struct bench_trio {
+	struct bench_ctx ctx[3];
+	struct dibs_dmb dmb;
+	void *src;
+	void *ref;
+};
+
+#define BENCH_TRIO_SIZE	64
+
+/* Set up @t on @dibs; the caller sets the third variant's batch. */
+static int bench_trio_start(struct bench_trio *t, struct dibs_dev *dibs,
+			    unsigned int iters, unsigned int nreps, u64 *ns)
+{
+	const unsigned int size = BENCH_TRIO_SIZE;
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	t->src = bench_alloc(size);
+	t->ref = bench_alloc(size);
+	if (!t->src || !t->ref) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	ret = bench_register(dibs, &t->dmb, size);
+	if (ret)
+		goto out_free;
+	bench_ctx_init(t->ctx, 3, dibs, t->dmb.dmb_tok, t->src, size,
+		       bench_calls(size, iters), ns, nreps);
+	t->ctx[0].batch = bench_memcpy_batch;
+	t->ctx[0].dst = t->ref;
+	t->ctx[1].batch = bench_move_batch;
+	return 0;
+
+out_free:
+	bench_free(t->ref, size);
+	bench_free(t->src, size);
+	return ret;
+}
+
+/* Undo bench_trio_start(); returns @ret, or the first error of the undo. */
+static int bench_trio_end(struct bench_trio *t, struct dibs_dev *dibs, int ret)
+{
+	bench_keep_error(&ret, dibs->ops->unregister_dmb(dibs, &t->dmb),
+			 "unregister_dmb()");
+	bench_free(t->ref, BENCH_TRIO_SIZE);
+	bench_free(t->src, BENCH_TRIO_SIZE);
+	return ret;
+}
+
 /* A signalled move against an unsignalled one, 64 bytes each. */
 static int bench_signal(struct dibs_dev *dibs, unsigned int iters,
 			unsigned int nreps, u64 *ns)
 {
 	static const char *const names[] = { "memcpy", "move", "move_signal" };
-	const unsigned int size = 64;
-	struct bench_ctx ctx[3] = {};
 	unsigned long irqs, expected;
-	struct dibs_dmb dmb;
-	void *src, *ref;
+	struct bench_trio t;
 	char tail[64];
-	int ret, i;
+	int ret;
 
-	src = bench_alloc(size);
-	ref = bench_alloc(size);
-	if (!src || !ref) {
-		ret = -ENOMEM;
-		goto out_free;
-	}
-	ret = bench_register(dibs, &dmb, size);
+	ret = bench_trio_start(&t, dibs, iters, nreps, ns);
 	if (ret)
-		goto out_free;
-	bench_ctx_init(ctx, 3, dibs, dmb.dmb_tok, src, size,
-		       bench_calls(size, iters), ns, nreps);
-	for (i = 1; i < 3; i++)
-		ctx[i].batch = bench_move_batch;
-	ctx[0].batch = bench_memcpy_batch;
-	ctx[0].dst = ref;
-	ctx[2].sf = true;
+		return ret;
+	t.ctx[2].batch = bench_move_batch;
+	t.ctx[2].sf = true;
 
 	irqs = bench_irq_count();
-	ret = bench_measure(ctx, 3, nreps, bench_timed);
+	ret = bench_measure(t.ctx, 3, nreps, bench_timed);
 	irqs = bench_irq_count() - irqs;
-	expected = ctx[2].calls * (nreps + 1);
+	expected = t.ctx[2].calls * (nreps + 1);
 	if (!ret && irqs != expected) {
 		pr_warn("%lu signals delivered, %lu expected\n", irqs,
 			expected);
@@ -502,15 +544,10 @@ static int bench_signal(struct dibs_dev *dibs, unsigned int iters,
 	}
 	if (!ret) {
 		snprintf(tail, sizeof(tail), ",\"irqs\":%lu", irqs);
-		bench_emit("\"row\":\"signal\",\"size\":64", ctx, 3, names,
+		bench_emit("\"row\":\"signal\",\"size\":64", t.ctx, 3, names,
 			   nreps, tail);
 	}
-	bench_keep_error(&ret, dibs->ops->unregister_dmb(dibs, &dmb),
-			 "unregister_dmb()");
-out_free:
-	bench_free(ref, size);
-	bench_free(src, size);
-	return ret;
+	return bench_trio_end(&t, dibs, ret);
 }
 
 /* Variants of the scaling row: the data path and its memcpy() reference. */
@@ -885,42 +922,26 @@ static int bench_stats_cost(struct dibs_dev *dibs, unsigned int iters,
 			    unsigned int nreps, u64 *ns)
 {
 	static const char *const names[] = { "memcpy", "move", "count" };
-	const unsigned int size = 64;
-	struct bench_ctx ctx[3] = {};
 	struct dibs_dev *scratch;
-	struct dibs_dmb dmb;
-	void *src, *ref;
+	struct bench_trio t;
 	int ret;
 
 	scratch = dibs_dev_alloc();
-	src = bench_alloc(size);
-	ref = bench_alloc(size);
-	if (!scratch || !src || !ref) {
-		ret = -ENOMEM;
-		goto out_free;
-	}
-	ret = bench_register(dibs, &dmb, size);
+	if (!scratch)
+		return -ENOMEM;
+	ret = bench_trio_start(&t, dibs, iters, nreps, ns);
 	if (ret)
-		goto out_free;
-	bench_ctx_init(ctx, 3, dibs, dmb.dmb_tok, src, size,
-		       bench_calls(size, iters), ns, nreps);
-	ctx[0].batch = bench_memcpy_batch;
-	ctx[0].dst = ref;
-	ctx[1].batch = bench_move_batch;
-	ctx[2].batch = bench_count_batch;
-	ctx[2].dibs = scratch;
+		goto out_put;
+	t.ctx[2].batch = bench_count_batch;
+	t.ctx[2].dibs = scratch;
 
-	ret = bench_measure(ctx, 3, nreps, bench_timed);
+	ret = bench_measure(t.ctx, 3, nreps, bench_timed);
 	if (!ret)
-		bench_emit("\"row\":\"stats\",\"size\":64", ctx, 3, names,
+		bench_emit("\"row\":\"stats\",\"size\":64", t.ctx, 3, names,
 			   nreps, NULL);
-	bench_keep_error(&ret, dibs->ops->unregister_dmb(dibs, &dmb),
-			 "unregister_dmb()");
-out_free:
-	bench_free(ref, size);
-	bench_free(src, size);
-	if (scratch)
-		put_device(&scratch->dev);
+	ret = bench_trio_end(&t, dibs, ret);
+out_put:
+	put_device(&scratch->dev);
 	return ret;
 }
 
