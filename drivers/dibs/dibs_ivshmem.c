@@ -720,7 +720,7 @@ static int dibs_ivs_register_dmb(struct dibs_dev *dibs, struct dibs_dmb *desc,
 	    desc->idx >= ivs->l.max_dmbs)
 		return -EINVAL;
 
-	dmb = kzalloc(sizeof(*dmb), GFP_KERNEL);
+	dmb = kzalloc_obj(*dmb);
 	if (!dmb)
 		return -ENOMEM;
 	dmb->len = desc->dmb_len;
@@ -1098,7 +1098,7 @@ static int dibs_ivs_attach_dmb(struct dibs_dev *dibs, struct dibs_dmb *desc)
 	atomic_t *word;
 	int ret;
 
-	new = kzalloc(sizeof(*new), GFP_KERNEL);
+	new = kzalloc_obj(*new);
 	if (!new)
 		return -ENOMEM;
 	mutex_lock(&ivs->lock);
@@ -1603,7 +1603,7 @@ struct dibs_ivs_dev *dibs_ivs_dev_create(const struct dibs_ivs_params *p)
 	struct dibs_dev *dibs;
 	int ret;
 
-	ivs = kzalloc(sizeof(*ivs), GFP_KERNEL);
+	ivs = kzalloc_obj(*ivs);
 	if (!ivs)
 		return ERR_PTR(-ENOMEM);
 	ivs->base = p->base;

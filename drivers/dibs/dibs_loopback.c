@@ -245,7 +245,7 @@ static int dibs_lo_register_dmb(struct dibs_dev *dibs, struct dibs_dmb *desc,
 	if (!uuid_equal(&desc->rgid, &dibs->gid))
 		return -ENETUNREACH;
 
-	dmb = kzalloc(sizeof(*dmb), GFP_KERNEL);
+	dmb = kzalloc_obj(*dmb);
 	if (!dmb)
 		return -ENOMEM;
 	dmb->len = desc->dmb_len;
@@ -508,7 +508,7 @@ dibs_lo_dev_create(const char *name, bool zero_copy)
 	if (!dibs_lo_name_valid(name))
 		return ERR_PTR(-EINVAL);
 
-	ldev = kzalloc(sizeof(*ldev), GFP_KERNEL);
+	ldev = kzalloc_obj(*ldev);
 	if (!ldev)
 		return ERR_PTR(-ENOMEM);
 	strscpy(ldev->name, name);

@@ -326,7 +326,7 @@ struct dibs_dev *dibs_dev_alloc(void)
 	struct dibs_dev *dibs;
 	int cpu;
 
-	core = kzalloc(sizeof(*core), GFP_KERNEL);
+	core = kzalloc_obj(*core);
 	if (!core)
 		return NULL;
 	core->stats = alloc_percpu(struct dibs_dev_stats);

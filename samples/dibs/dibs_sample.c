@@ -1193,7 +1193,7 @@ static void sample_add_dev(struct dibs_dev *dibs)
 {
 	struct sample_dev *sd;
 
-	sd = kzalloc(sizeof(*sd), GFP_KERNEL);
+	sd = kzalloc_obj(*sd);
 	if (!sd)
 		goto err;
 	sd->dibs = dibs;

@@ -742,7 +742,7 @@ struct ism_dev *ism_dev_create(struct device *parent, struct ism_transport *tp)
 	struct ism_dev *ism;
 	int ret;
 
-	ism = kzalloc(sizeof(*ism), GFP_KERNEL);
+	ism = kzalloc_obj(*ism);
 	if (!ism)
 		return ERR_PTR(-ENOMEM);
 	ism->dev = parent;

@@ -103,7 +103,7 @@ struct ism_transport *ism_s390_transport_create(struct pci_dev *pdev)
 {
 	struct ism_s390_transport *s390;
 
-	s390 = kzalloc(sizeof(*s390), GFP_KERNEL);
+	s390 = kzalloc_obj(*s390);
 	if (!s390)
 		return ERR_PTR(-ENOMEM);
 	s390->tp.ops = &ism_s390_transport_ops;
