@@ -48,7 +48,7 @@ prepare_tree() { # headers-dir
 	local kdir=$1 cfg
 	cfg=$(mktemp) || return 1
 	cp "$kdir/.config" "$cfg"
-	"$KSRC7/scripts/config" --file "$cfg" -e MODVERSIONS \
+	"$KSRC/scripts/config" --file "$cfg" -e MODVERSIONS \
 		-e BASIC_MODVERSIONS -d EXTENDED_MODVERSIONS -d GENDWARFKSYMS \
 		-m DIBS -e DIBS_LO -m SMC -d SMC_DIAG -d DEBUG_INFO_BTF \
 		-d MODULE_SIG
@@ -61,7 +61,7 @@ prepare_tree() { # headers-dir
 	mkdir -p "$TREE"
 	cp "$cfg" "$TREE/.config"
 	mv "$cfg" "$TREE/.dibs-config"
-	make -C "$KSRC7" O="$TREE" ARCH=x86_64 CC=gcc -j"$JOBS" \
+	make -C "$KSRC" O="$TREE" ARCH=x86_64 CC=gcc -j"$JOBS" \
 		olddefconfig modules_prepare > "$TREE/build.log" 2>&1 || {
 		tail -n 20 "$TREE/build.log" >&2
 		return 1; }
@@ -107,7 +107,7 @@ copy() { # from to
 build_ext() { # dir make-arg...
 	local dir=$1
 	shift
-	make -C "$KSRC7" O="$TREE" ARCH=x86_64 CC=gcc M="$dir" -j"$JOBS" \
+	make -C "$KSRC" O="$TREE" ARCH=x86_64 CC=gcc M="$dir" -j"$JOBS" \
 		"$@" modules > "$dir.log" 2>&1 || {
 		tail -n 20 "$dir.log" >&2
 		fail "cannot build $dir (log: $dir.log)"; }
@@ -163,7 +163,7 @@ echo "abi: layouts equal:" "${structs//$'\n'/ }"
 
 # 4. Upstream's smc.ko, as the loader would check it against ours.
 make_ext "$smc" net/smc
-copy "$KSRC7/net/smc/" "$smc/net/smc/"
+copy "$KSRC/net/smc/" "$smc/net/smc/"
 copy "$UPSTREAM7/include/" "$smc/include/"
 build_ext "$smc" CONFIG_SMC=m KBUILD_EXTRA_SYMBOLS="$up/Module.symvers" \
 	KBUILD_MODPOST_WARN=1

@@ -50,7 +50,7 @@ else
 	smcd_bytes=${DIBS_BENCH_SMCD_BYTES:-$((16 * 1024 * 1024))}
 fi
 work=$BUILD/bench
-um_build=$BUILD/bench-um
+um_build=$BUILD7/bench-um
 mkdir -p "$work" "$out"
 
 # The script that runs in both kernels: the sample's ping-pong, then the

@@ -25,17 +25,18 @@
 #   checkpatch   checkpatch.pl --strict on every file
 #   kernel-doc   kernel-doc -none -Wall on every source and header
 #   htmldocs     Documentation/networking built with the kernel's Sphinx
-#                setup, and the ABI file validated by get_abi.pl
+#                setup, and the ABI file validated by get_abi.py
 #
-# build-y and sparse-y reuse the DIBS-era tree of harness/kunit.sh x86_64,
-# and build-s390-y and sparse-s390-y the 6.12 tree of harness/kunit.sh
-# s390, which must have run before.
+# All of them work in the kernel tree of harness/tree.sh (Debian's
+# DIBS-era linux-source-7.x with our files and patches/). build-y and
+# sparse-y reuse the build of harness/kunit.sh x86_64, build-s390-y and
+# sparse-s390-y that of harness/kunit.sh s390, which must have run before.
 
 . "$(dirname "$0")/lib.sh"
 
 OURS='drivers/dibs|include/linux/dibs\.h|samples/dibs|drivers/s390/net/ism'
 OURS+='|tools/testing/selftests/dibs|Documentation/networking/dibs'
-OURS+='|sysfs-class-dibs'
+OURS+='|Documentation/networking/ism\.rst|sysfs-class-dibs'
 # Directories built by kbuild, relative to a kernel tree. The x86_64 KUnit
 # tree has ISM (with COMPILE_TEST), the small =m one does not.
 KBUILD_DIRS=(drivers/dibs/)
@@ -113,7 +114,7 @@ kmake() { # arch build-dir make-args...
 	local arch=$1 out=$2
 	shift 2
 	[ "$arch" = s390 ] && set -- CROSS_COMPILE=s390x-linux-gnu- "$@"
-	make -C "${KTREE:-$KSRC}" O="$out" ARCH="$arch" -j"$JOBS" "$@"
+	make -C "$KSRC" O="$out" ARCH="$arch" -j"$JOBS" "$@"
 }
 
 # What the build gates of an architecture build: the directories of its
@@ -122,7 +123,7 @@ kmake() { # arch build-dir make-args...
 gate_arch() { # arch
 	case $1 in
 	x86_64)
-		tree_y=$KSRC7 out_y=$BUILD7/kunit-x86_64
+		out_y=$BUILD7/kunit-x86_64
 		dirs_y=("${KBUILD_DIRS_Y[@]}") dirs_m=("${KBUILD_DIRS[@]}")
 		need_y=(DIBS ISM DIBS_IVSHMEM) need_m=DIBS_IVSHMEM
 		opts_m=(-e DEBUG_FS -e PROC_FS -m DIBS -m DIBS_KUNIT_TEST -m DIBS_LO
@@ -130,15 +131,15 @@ gate_arch() { # arch
 			-m SAMPLE_DIBS_BENCH -e PCI -e MIGRATION -e MEMORY_HOTPLUG
 			-e MEMORY_HOTREMOVE -e SPARSEMEM_VMEMMAP -e ZONE_DEVICE
 			-m DIBS_IVSHMEM -m DIBS_IVSHMEM_KUNIT_TEST)
-		mods=(drivers/dibs/dibs.ko drivers/dibs/dibs_core_test.ko
+		mods=(drivers/dibs/dibs.ko drivers/dibs/tests/dibs_core_kunit.ko
 		      drivers/dibs/dibs_loopback.ko
-		      drivers/dibs/dibs_loopback_test.ko
+		      drivers/dibs/tests/dibs_loopback_kunit.ko
 		      drivers/dibs/dibs_ivshmem.ko
-		      drivers/dibs/dibs_ivshmem_test.ko
+		      drivers/dibs/tests/dibs_ivshmem_kunit.ko
 		      samples/dibs/dibs_sample.ko samples/dibs/dibs_bench.ko)
 		;;
 	s390)
-		tree_y=$KSRC out_y=$BUILD/kunit-s390
+		out_y=$BUILD7/kunit-s390
 		dirs_y=("${KBUILD_DIRS_S390[@]}") dirs_m=("${KBUILD_DIRS_S390[@]}")
 		need_y=(ISM) need_m=ISM
 		opts_m=(-e NET -e NETDEVICES -e PCI -m DIBS -m ISM
@@ -157,21 +158,21 @@ build_y() { # gate arch
 		grep -q "^CONFIG_$sym=y" "$out_y/.config" ||
 			die "$sym is not =y in $out_y"
 	done
-	KTREE=$tree_y run "$gate" kmake "$arch" "$out_y" W=1 "${dirs_y[@]}" ||
+	run "$gate" kmake "$arch" "$out_y" W=1 "${dirs_y[@]}" ||
 		return 1
 	judge "$gate"
 }
 
 sparse_y() { # gate arch
 	gate_arch "$2"
-	KTREE=$tree_y run "$1" kmake "$2" "$out_y" C=2 "${dirs_y[@]}" ||
+	run "$1" kmake "$2" "$out_y" C=2 "${dirs_y[@]}" ||
 		return 1
 	judge "$1"
 }
 
 # A small kernel with modules, and everything of ours =m.
 prepare_modules_tree() { # arch
-	local arch=$1 out=$BUILD/modules-$1
+	local arch=$1 out=$BUILD7/modules-$1
 	mkdir -p "$out"
 	if [ ! -f "$out/.config" ]; then
 		kmake "$arch" "$out" tinyconfig || return 1
@@ -185,7 +186,7 @@ prepare_modules_tree() { # arch
 }
 
 build_m() { # gate arch
-	local gate=$1 arch=$2 out=$BUILD/modules-$2 m
+	local gate=$1 arch=$2 out=$BUILD7/modules-$2 m
 	gate_arch "$arch"
 	run "$gate" prepare_modules_tree "$arch" || return 1
 	run "$gate" kmake "$arch" "$out" W=1 "${dirs_m[@]}" || return 1
@@ -199,7 +200,7 @@ build_m() { # gate arch
 
 sparse_m() { # gate arch
 	gate_arch "$2"
-	run "$1" kmake "$2" "$BUILD/modules-$2" C=2 "${dirs_m[@]}" || return 1
+	run "$1" kmake "$2" "$BUILD7/modules-$2" C=2 "${dirs_m[@]}" || return 1
 	judge "$1"
 }
 
@@ -248,12 +249,15 @@ our_files() {
 }
 
 gate_checkpatch() {
-	local f bad=0 log
+	local f bad=0 log mode
 	log=$(gate_log checkpatch)
 	while read -r f; do
 		[ -f "$REPO/$f" ] || continue
+		# A file of patches/ is checked as the patch it is.
+		mode=-f
+		[[ $f == patches/*.patch ]] && mode=
 		(cd "$KSRC" && scripts/checkpatch.pl --strict --no-tree -q \
-			--show-types -f "$REPO/$f") >> "$log" 2>&1 || bad=1
+			--show-types $mode "$REPO/$f") >> "$log" 2>&1 || bad=1
 	done < <(our_files)
 	if [ $bad -ne 0 ]; then
 		cat "$log" >&2
@@ -280,19 +284,19 @@ gate_kernel-doc() {
 gate_htmldocs() {
 	local log
 	log=$(gate_log htmldocs)
-	run htmldocs make -C "$KSRC" O="$BUILD/docs" SPHINXDIRS=networking \
+	run htmldocs make -C "$KSRC" O="$BUILD7/docs" SPHINXDIRS=networking \
 		htmldocs || return 1
-	(cd "$KSRC" && scripts/get_abi.pl validate \
-		--dir Documentation/ABI/testing) >> "$log" 2>&1
+	(cd "$KSRC" && tools/docs/get_abi.py --dir Documentation/ABI/testing \
+		validate) >> "$log" 2>&1
 	if grep -E "$OURS" "$log" | grep -i -E "warning|error"; then
 		result FAIL "gate:htmldocs"
 		return 1
 	fi
 	local rst
-	for rst in "$REPO"/Documentation/networking/dibs*.rst; do
+	for rst in "$REPO"/Documentation/networking/{dibs*,ism}.rst; do
 		[ -f "$rst" ] || continue
 		rst=${rst##*/}
-		[ -f "$BUILD/docs/Documentation/output/networking/${rst%.rst}.html" ] || {
+		[ -f "$BUILD7/docs/Documentation/output/networking/${rst%.rst}.html" ] || {
 			echo "${rst%.rst}.html was not built" >&2
 			result FAIL "gate:htmldocs"; return 1; }
 	done
@@ -304,7 +308,6 @@ all=(oot-w1 oot-7 abi-7 build-y sparse-y build-m sparse-m build-s390-y sparse-s3
 [ $# -gt 0 ] && all=("$@")
 
 "$REPO/harness/tree.sh" || exit 1
-"$REPO/harness/tree.sh" 7 || exit 1
 mkdir -p "$BUILD"
 rc=0
 for g in "${all[@]}"; do

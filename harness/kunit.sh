@@ -5,11 +5,11 @@
 #
 #   harness/kunit.sh [x86_64|s390|kcsan] [--build-only]
 #
-# x86_64 builds the DIBS-era tree (harness/linux7.sh), where our files
-# replace upstream's DIBS, and runs drivers/dibs/.kunitconfig and
+# Both build the DIBS-era tree of harness/tree.sh, where our files replace
+# upstream's DIBS and ISM. x86_64 runs drivers/dibs/.kunitconfig and
 # drivers/s390/net/.kunitconfig (the ISM driver, built with COMPILE_TEST:
 # harness/ism-x86_64.config), with SMC-D (harness/smc.config); s390 runs
-# drivers/s390/net/.kunitconfig on the 6.12 tree. Both use the debug
+# drivers/s390/net/.kunitconfig, big-endian. Both use the debug
 # options of harness/debug.config on 2 vCPUs. Every test case is reported
 # on its own line ("PASS kunit-x86_64:suite.case"), and the console log is
 # scanned for splats: one fails the run even if every case passed. A
@@ -40,13 +40,14 @@ x86_64|kcsan)
 	args=(--arch=x86_64 --qemu_args='-smp 2'
 	      --kunitconfig=drivers/dibs
 	      --kunitconfig=drivers/s390/net
-	      --kunitconfig="$REPO/harness/ism-x86_64.config")
+	      --kunitconfig="$REPO/harness/ism-x86_64.config"
+	      --kunitconfig="$REPO/harness/samples.config")
 	if [ "$arch" = kcsan ]; then
 		# "make stress": the same suites for longer (stress_factor)
 		# under KCSAN instead of KASAN, without SMC-D.
 		args+=(--kunitconfig="$REPO/harness/kcsan.config"
-		       --kernel_args="dibs_core_test.stress_factor=$STRESS_FACTOR"
-		       --kernel_args="dibs_loopback_test.stress_factor=$STRESS_FACTOR")
+		       --kernel_args="dibs_core_kunit.stress_factor=$STRESS_FACTOR"
+		       --kernel_args="dibs_loopback_kunit.stress_factor=$STRESS_FACTOR")
 	else
 		args+=(--kunitconfig="$REPO/harness/smc.config"
 		       --kunitconfig="$REPO/harness/debug.config"
@@ -54,7 +55,6 @@ x86_64|kcsan)
 	fi
 	cc= qemu_arch=x86_64 kernel=arch/x86/boot/bzImage
 	qemu_args=(-bios qboot.rom)
-	tree=7 KSRC=$KSRC7 BUILD=$BUILD7
 	;;
 s390)
 	args=(--arch=s390 --cross_compile=s390x-linux-gnu-
@@ -63,17 +63,16 @@ s390)
 	      --kunitconfig="$REPO/harness/debug.config")
 	cc=s390x-linux-gnu- qemu_arch=s390x kernel=arch/s390/boot/bzImage
 	qemu_args=(-machine s390-ccw-virtio -cpu qemu)
-	tree=
 	;;
 *)
 	die "unknown architecture $arch"
 	;;
 esac
 
-"$REPO/harness/tree.sh" $tree || exit 1
+"$REPO/harness/tree.sh" || exit 1
 
-build_dir=$BUILD/kunit-$arch
-json=$BUILD/kunit-$arch.json
+build_dir=$BUILD7/kunit-$arch
+json=$BUILD7/kunit-$arch.json
 mkdir -p "$build_dir"
 
 if [ -n "$build_only" ]; then
@@ -95,7 +94,7 @@ rm -f "$json" "$build_dir/test.log"
 # instead of falling back to TCG, so QEMU is called through a wrapper that
 # leaves only TCG, unless DIBS_VM_ACCEL=kvm says KVM works.
 qemu_wrapper() {
-	local dir=$BUILD/qemu-tcg
+	local dir=$BUILD7/qemu-tcg
 	mkdir -p "$dir"
 	cat > "$dir/qemu-system-$qemu_arch" <<-EOF
 	#!/bin/bash
@@ -288,6 +287,7 @@ leaks() { # log
 	local syms
 	syms=$(mktemp) || return 1
 	"${cc}nm" --defined-only "$build_dir"/drivers/dibs/*.o \
+		"$build_dir"/drivers/dibs/tests/*.o \
 		"$build_dir"/drivers/s390/net/ism*.o \
 		"$build_dir"/samples/dibs/*.o 2>/dev/null |
 		awk '$2 ~ /^[tT]$/ { print $3 }' > "$syms"

@@ -13,14 +13,24 @@ set -o pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${DIBS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dibs}
-KSRC=$CACHE/linux-source-6.12
-BUILD=$CACHE/build
-# The DIBS-era tree (harness/linux7.sh) and what is built from it.
-KSRC7=$CACHE/linux-source-7
+# The kernel tree: Debian's newest DIBS-era linux-source-7.x
+# (harness/linux7.sh) with our files and patches (harness/tree.sh), and
+# the kernels built from it.
+KSRC=$CACHE/linux-source-7
 BUILD7=$CACHE/build-7
+# Upstream's own copies of the files that the tree has ours of, or that
+# patches/ changes.
 UPSTREAM7=$CACHE/upstream-dibs-7
+# Everything else the harness builds or runs: VMs, benchmarks, gate logs.
+BUILD=$CACHE/build
 JOBS=${JOBS:-$(nproc)}
-SOURCE_TARBALL=/usr/src/linux-source-6.12.tar.xz
+
+# Upstream's files that patches/*.patch may change. harness/linux7.sh
+# keeps them as upstream has them, and harness/tree.sh writes them into the
+# tree with every patch applied.
+PATCHED_FILES=(MAINTAINERS Documentation/networking/index.rst drivers/Makefile
+	       drivers/s390/net/Kconfig drivers/s390/net/Makefile
+	       samples/Kconfig samples/Makefile)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

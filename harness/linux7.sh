@@ -5,10 +5,11 @@
 # the trixie-backports suite of the archive this machine already uses) into
 # the cache, once, and again only when a newer one appears:
 #
-#   harness/linux7.sh          prints nothing; the tree is $KSRC7 (lib.sh),
+#   harness/linux7.sh          prints nothing; the tree is $KSRC (lib.sh),
 #                              and upstream's own DIBS files (which
 #                              harness/tree.sh replaces in that tree by
-#                              ours) are kept in $UPSTREAM7
+#                              ours) and the files patches/ changes are
+#                              kept in $UPSTREAM7 as upstream has them
 #   harness/linux7.sh headers  also unpacks Debian's matching
 #                              linux-headers-7.x...-amd64 into
 #                              $CACHE/headers-7, rebuilds their host tools
@@ -31,7 +32,7 @@
 
 APT_DIR=$CACHE/apt-7
 SUITE=trixie-backports
-stamp=$KSRC7/.dibs-source-version
+stamp=$KSRC/.dibs-source-version
 
 # The URI of the Debian archive (not the security archive) in the
 # system's sources.
@@ -119,7 +120,7 @@ headers() {
 		log "building the host tools of $pkg"
 		mkdir -p "$tools"
 		cp "$kdir/.config" "$tools/.config"
-		make -C "$KSRC7" O="$tools" ARCH=x86_64 -j"$JOBS" olddefconfig \
+		make -C "$KSRC" O="$tools" ARCH=x86_64 -j"$JOBS" olddefconfig \
 			modules_prepare > "$tools/build.log" 2>&1 || {
 			tail -n 20 "$tools/build.log" >&2
 			die "cannot build the host tools"; }
@@ -157,9 +158,14 @@ headers() {
 	echo "$kdir"
 }
 
-# Upstream's DIBS files, as the package has them: the ABI gate builds
-# them next to ours.
-UPSTREAM_FILES=(drivers/dibs include/linux/dibs.h)
+# Upstream's DIBS files, as the package has them (the ABI gate builds
+# them next to ours), and the files that patches/ changes.
+UPSTREAM_FILES=(drivers/dibs include/linux/dibs.h "${PATCHED_FILES[@]}")
+
+# What $UPSTREAM7 must have been made from.
+upstream_stamp() {
+	echo "$(cat "$stamp") ${UPSTREAM_FILES[*]}"
+}
 
 # Copy them out of a freshly unpacked tree, before tree.sh replaces them.
 keep_upstream() { # tree
@@ -169,11 +175,11 @@ keep_upstream() { # tree
 		mkdir -p "$UPSTREAM7/$(dirname "$f")"
 		cp -a "$1/$f" "$UPSTREAM7/$f" || return 1
 	done
-	cp "$stamp" "$UPSTREAM7/.dibs-source-version"
+	upstream_stamp > "$UPSTREAM7/.dibs-source-version"
 }
 
-# For a tree unpacked before upstream's files were kept: take them from
-# the package once more.
+# For a tree unpacked before upstream's files (or some of them) were kept:
+# take them from the package once more.
 fetch_upstream() {
 	local pkg tmp
 	pkg=$(sed -n 's/^\(linux-source-7\.[0-9]*\) .*/\1/p' "$stamp")
@@ -201,15 +207,15 @@ unpack_source() {
 	rm -f "$APT_DIR"/debs/*.deb
 	(cd "$APT_DIR/debs" && apt7 apt-get download -q "$pkg" >&2) ||
 		die "cannot download $pkg"
-	rm -rf "$KSRC7" "$BUILD7"
-	mkdir -p "$KSRC7"
+	rm -rf "$KSRC" "$BUILD7"
+	mkdir -p "$KSRC"
 	dpkg-deb --fsys-tarfile "$APT_DIR"/debs/"$pkg"_*.deb |
 		tar -xO --wildcards './usr/src/linux-source-7.*.tar.xz' |
-		tar -xJ -C "$KSRC7" --strip-components=1 ||
+		tar -xJ -C "$KSRC" --strip-components=1 ||
 		die "cannot unpack $pkg"
 	rm -f "$APT_DIR"/debs/*.deb
 	echo "$1" > "$stamp"
-	keep_upstream "$KSRC7" || die "cannot keep upstream's DIBS files"
+	keep_upstream "$KSRC" || die "cannot keep upstream's DIBS files"
 }
 
 if setup_apt && latest=$(newest_source); then
@@ -219,7 +225,7 @@ else
 	[ -f "$stamp" ] || die "cannot find linux-source-7.x in $SUITE"
 	log "using the unpacked $(cat "$stamp") (no package list)"
 fi
-cmp -s "$stamp" "$UPSTREAM7/.dibs-source-version" || fetch_upstream ||
-	die "cannot fetch upstream's DIBS files"
+[ "$(upstream_stamp)" = "$(cat "$UPSTREAM7/.dibs-source-version" 2>/dev/null)" ] ||
+	fetch_upstream || die "cannot fetch upstream's files"
 [ "${1:-}" = headers ] && headers
 exit 0

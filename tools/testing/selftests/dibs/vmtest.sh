@@ -34,23 +34,11 @@ report() { # PASS|FAIL|SKIP name
 	[ "$1" != FAIL ] || failed=1
 }
 
-# The kernel's TAP helpers, from the source tree of harness/tree.sh or the
-# linux-source-6.12 tarball.
+# The kernel's TAP helpers, from the kernel tree of harness/linux7.sh.
 ktap_helpers() {
-	local cached=$CACHE/kselftest/ktap_helpers.sh
-
-	if [ -f "$KSRC/$KTAP" ]; then
-		echo "$KSRC/$KTAP"
-		return
-	fi
-	if [ ! -f "$cached" ]; then
-		mkdir -p "$(dirname "$cached")"
-		tar -xJf "$SOURCE_TARBALL" -O "linux-source-6.12/$KTAP" \
-			> "$cached.new" ||
-			die "cannot extract $KTAP from $SOURCE_TARBALL"
-		mv "$cached.new" "$cached"
-	fi
-	echo "$cached"
+	[ -f "$KSRC/$KTAP" ] || "$REPO/harness/linux7.sh" >&2 ||
+		die "no kernel tree for $KTAP"
+	echo "$KSRC/$KTAP"
 }
 
 vm_args=()

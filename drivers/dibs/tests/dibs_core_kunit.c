@@ -22,9 +22,9 @@
 #include <linux/workqueue.h>
 #include <trace/events/dibs.h>
 
-#include "dibs_core.h"
-#include "dibs_fault_test.h"
-#include "dibs_stats_test.h"
+#include "../dibs_core.h"
+#include "dibs_fault_kunit.h"
+#include "dibs_stats_kunit.h"
 
 #define FAKE_MAX_DMBS		16
 #define FAKE_FABRIC_ID		0x1234
@@ -542,12 +542,7 @@ static const struct bad_client_case bad_client_cases[] = {
 	{ .name = "no del_dev", .no_del_dev = true },
 };
 
-static void bad_client_desc(const struct bad_client_case *c, char *desc)
-{
-	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
-}
-
-KUNIT_ARRAY_PARAM(bad_client, bad_client_cases, bad_client_desc);
+KUNIT_ARRAY_PARAM_DESC(bad_client, bad_client_cases, name);
 
 static void dibs_test_register_rejects_bad_client(struct kunit *test)
 {
@@ -730,12 +725,7 @@ static const struct dev_add_case dev_add_cases[] = {
 	{ "no name", OPS_MANDATORY, FAKE_MAX_DMBS, .no_name = true },
 };
 
-static void dev_add_desc(const struct dev_add_case *c, char *desc)
-{
-	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
-}
-
-KUNIT_ARRAY_PARAM(dev_add, dev_add_cases, dev_add_desc);
+KUNIT_ARRAY_PARAM_DESC(dev_add, dev_add_cases, name);
 
 static void dibs_test_dev_add_rejects_bad_device(struct kunit *test)
 {
@@ -1377,27 +1367,23 @@ static void dibs_test_stats_count(struct kunit *test)
 }
 
 struct move_error_case {
+	const char *name;
 	int err;
 	enum dibs_stat stat;
 };
 
 static const struct move_error_case move_error_cases[] = {
-	{ -ENOENT, DIBS_STAT_MOVE_ERR_TOKEN },
-	{ -EINVAL, DIBS_STAT_MOVE_ERR_RANGE },
-	{ -ENETUNREACH, DIBS_STAT_MOVE_ERR_UNREACH },
-	{ -EIO, DIBS_STAT_MOVE_ERR_OTHER },
-	{ -EACCES, DIBS_STAT_MOVE_ERR_OTHER },
-	{ -EOPNOTSUPP, DIBS_STAT_MOVE_ERR_OTHER },
-	{ -ESHUTDOWN, DIBS_STAT_MOVE_ERR_OTHER },
+	{ "-ENOENT is a bad token", -ENOENT, DIBS_STAT_MOVE_ERR_TOKEN },
+	{ "-EINVAL is out of range", -EINVAL, DIBS_STAT_MOVE_ERR_RANGE },
+	{ "-ENETUNREACH is unreachable", -ENETUNREACH,
+	  DIBS_STAT_MOVE_ERR_UNREACH },
+	{ "-EIO is other", -EIO, DIBS_STAT_MOVE_ERR_OTHER },
+	{ "-EACCES is other", -EACCES, DIBS_STAT_MOVE_ERR_OTHER },
+	{ "-EOPNOTSUPP is other", -EOPNOTSUPP, DIBS_STAT_MOVE_ERR_OTHER },
+	{ "-ESHUTDOWN is other", -ESHUTDOWN, DIBS_STAT_MOVE_ERR_OTHER },
 };
 
-static void move_error_desc(const struct move_error_case *c, char *desc)
-{
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "errno %d -> counter %d",
-		 c->err, c->stat);
-}
-
-KUNIT_ARRAY_PARAM(move_error, move_error_cases, move_error_desc);
+KUNIT_ARRAY_PARAM_DESC(move_error, move_error_cases, name);
 
 static void dibs_test_stats_move_error_cause(struct kunit *test)
 {
@@ -1878,7 +1864,7 @@ static struct kunit_suite dibs_core_test_suite = {
 	.test_cases = dibs_core_test_cases,
 };
 
-/* ---- allocation failure at every point (see dibs_fault_test.h) ---- */
+/* ---- allocation failure at every point (see dibs_fault_kunit.h) ---- */
 
 struct core_fault_ctx {
 	struct dibs_dev *dibs;

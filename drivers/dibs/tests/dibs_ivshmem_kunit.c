@@ -26,9 +26,9 @@
 #include <trace/events/dibs.h>
 #include <uapi/linux/dibs_ivshmem.h>
 
-#include "dibs_fault_test.h"
-#include "dibs_stats_test.h"
-#include "dibs_ivshmem.h"
+#include "dibs_fault_kunit.h"
+#include "dibs_stats_kunit.h"
+#include "../dibs_ivshmem.h"
 
 /* MODULE_IMPORT_NS(), spelt out to build in 6.12 trees too. */
 MODULE_INFO(import_ns, "EXPORTED_FOR_KUNIT_TESTING");
@@ -529,7 +529,7 @@ static int ivt_init(struct kunit *test)
 {
 	int ret;
 
-	ivt_rec = kzalloc(sizeof(*ivt_rec), GFP_KERNEL);
+	ivt_rec = kzalloc_obj(*ivt_rec);
 	if (!ivt_rec)
 		return -ENOMEM;
 	spin_lock_init(&ivt_rec->lock);

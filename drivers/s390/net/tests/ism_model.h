@@ -9,7 +9,7 @@
 #include <linux/device.h>
 #include <linux/types.h>
 
-#include "ism.h"
+#include "../ism.h"
 
 /*
  * Response codes the modelled function uses to refuse a command. Real

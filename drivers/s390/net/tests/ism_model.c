@@ -581,7 +581,7 @@ struct ism_model_fabric *ism_model_fabric_create(u16 fabric_id)
 {
 	struct ism_model_fabric *fabric;
 
-	fabric = kzalloc(sizeof(*fabric), GFP_KERNEL);
+	fabric = kzalloc_obj(*fabric);
 	if (!fabric)
 		return NULL;
 	spin_lock_init(&fabric->lock);
@@ -620,7 +620,7 @@ struct ism_model_fn *ism_model_fn_create(struct ism_model_fabric *fabric,
 	struct ism_model_fn *fn;
 	unsigned long flags;
 
-	fn = kzalloc(sizeof(*fn), GFP_KERNEL);
+	fn = kzalloc_obj(*fn);
 	if (!fn)
 		return NULL;
 	fn->dmbs = kvcalloc(ISM_NR_DMBS, sizeof(*fn->dmbs), GFP_KERNEL);

@@ -23,9 +23,9 @@
 #include <linux/tracepoint.h>
 #include <trace/events/dibs.h>
 
-#include "dibs_fault_test.h"
-#include "dibs_stats_test.h"
-#include "dibs_loopback.h"
+#include "dibs_fault_kunit.h"
+#include "dibs_stats_kunit.h"
+#include "../dibs_loopback.h"
 
 /*
  * MODULE_IMPORT_NS(), spelt out: its argument became a string literal in
@@ -631,12 +631,7 @@ static const struct bad_register_case bad_register_cases[] = {
 	  .err = -EINVAL },
 };
 
-static void bad_register_desc(const struct bad_register_case *c, char *desc)
-{
-	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
-}
-
-KUNIT_ARRAY_PARAM(bad_register, bad_register_cases, bad_register_desc);
+KUNIT_ARRAY_PARAM_DESC(bad_register, bad_register_cases, name);
 
 static void dibs_lo_test_register_rejects_bad_input(struct kunit *test)
 {
@@ -869,12 +864,7 @@ static const struct bad_move_case bad_move_cases[] = {
 	{ "token of an unused index", 0, 1, 0, 3, -ENOENT },
 };
 
-static void bad_move_desc(const struct bad_move_case *c, char *desc)
-{
-	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
-}
-
-KUNIT_ARRAY_PARAM(bad_move, bad_move_cases, bad_move_desc);
+KUNIT_ARRAY_PARAM_DESC(bad_move, bad_move_cases, name);
 
 static void dibs_lo_test_move_data_rejects_bad_input(struct kunit *test)
 {
@@ -1622,7 +1612,7 @@ static struct kunit_suite dibs_lo_test_suite = {
 	.test_cases = dibs_lo_test_cases,
 };
 
-/* ---- allocation failure at every point (see dibs_fault_test.h) ---- */
+/* ---- allocation failure at every point (see dibs_fault_kunit.h) ---- */
 
 #define LO_FAULT_NAME	"lofault"
 

@@ -3,8 +3,8 @@
  * Device statistics in the KUnit suites of DIBS: expect what each counter
  * of a device grew by.
  */
-#ifndef _DIBS_STATS_TEST_H
-#define _DIBS_STATS_TEST_H
+#ifndef _DIBS_STATS_KUNIT_H
+#define _DIBS_STATS_KUNIT_H
 
 #include <kunit/test.h>
 #include <linux/device.h>
@@ -28,4 +28,4 @@ static inline void dibs_test_expect_stats(struct kunit *test,
 				    "%s counter %d", dev_name(&dibs->dev), i);
 }
 
-#endif /* _DIBS_STATS_TEST_H */
+#endif /* _DIBS_STATS_KUNIT_H */

@@ -26,9 +26,9 @@
 #include <linux/string.h>
 #include <linux/unaligned.h>
 
-#include "dibs_fault_test.h"
-#include "dibs_stats_test.h"
-#include "ism.h"
+#include "dibs_fault_kunit.h"
+#include "dibs_stats_kunit.h"
+#include "../ism.h"
 #include "ism_model.h"
 
 #define TEST_FABRIC_ID		0x0abc
@@ -1772,7 +1772,7 @@ static struct kunit_suite ism_test_suite = {
 	.test_cases = ism_test_cases,
 };
 
-/* ---- allocation failure at every point (see dibs_fault_test.h) ---- */
+/* ---- allocation failure at every point (see dibs_fault_kunit.h) ---- */
 
 static int ism_fault_init(struct kunit *test)
 {

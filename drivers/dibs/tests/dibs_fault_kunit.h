@@ -14,8 +14,8 @@
  * kernel and runs the suites again through
  * /sys/kernel/debug/kunit/<suite>/run.
  */
-#ifndef _DIBS_FAULT_TEST_H
-#define _DIBS_FAULT_TEST_H
+#ifndef _DIBS_FAULT_KUNIT_H
+#define _DIBS_FAULT_KUNIT_H
 
 #include <kunit/test.h>
 #include <linux/compiler.h>
@@ -221,4 +221,4 @@ static inline unsigned int dibs_fault_owned(struct dibs_dev *dibs,
 	return owned;
 }
 
-#endif /* _DIBS_FAULT_TEST_H */
+#endif /* _DIBS_FAULT_KUNIT_H */
