@@ -39,7 +39,9 @@
  * descriptor; other lengths are rounded up to the next power of two of
  * pages. Sizes range from 1 byte to %DIBS_LO_MAX_DMB_LEN (1 MiB); a device
  * has %DIBS_LO_MAX_DMBS (5000) DMB indices. The memory has no DMA mapping:
- * the DMB's ``dma_addr`` is %DIBS_DMA_ADDR_NONE.
+ * register_dmb() and attach_dmb() report its ``dma_addr`` as
+ * %DIBS_DMA_ADDR_NONE, never as 0, which SMC-D reads as "never registered"
+ * (it would then never unregister the DMB).
  *
  * A DMB token holds the DMB index in its low 16 bits and 48 random bits
  * above them. It is therefore never 0, unique among live DMBs, and not
@@ -50,8 +52,8 @@
  *
  * A move with the signal flag calls the owner's handle_irq() synchronously,
  * with bit ``idx`` (counted from the least significant bit) of the mask set
- * for signalling index ``idx``, the same numbering a client uses in
- * move_data(). Signals for a DMB whose handle_irq() is already running are
+ * for signalling index ``idx`` (0 to 15), the same numbering a client uses
+ * in move_data(). Signals for a DMB whose handle_irq() is already running are
  * coalesced into one further call once it returns, so one DMB's handler
  * never runs on two CPUs at once and never recurses.
  *
@@ -73,11 +75,20 @@
  * per connection how they write), so that clients' copy path can be tested
  * on loopback too.
  *
- * Errors: a token that names no DMB of the device (never issued,
- * unregistered, or of another device) is ``-ENOENT`` for move_data(),
- * unregister_dmb(), attach_dmb() and detach_dmb() (also a detach with no
- * mapping of the token left); lengths, offsets and indices out of range
- * are ``-EINVAL``.
+ * Errors, besides those of the core:
+ *
+ * - register_dmb(): ``-EINVAL`` for a length of 0 or above 1 MiB or a
+ *   requested index out of range, ``-EBUSY`` if the requested index is
+ *   taken, ``-ENOSPC`` if all indices are in use, ``-ENETUNREACH`` if the
+ *   remote GID is not the device's own, ``-ENOMEM``; nothing is allocated
+ *   on error;
+ * - unregister_dmb(), attach_dmb(), detach_dmb(): ``-ENOENT`` for a token
+ *   that names no DMB of the device (never issued, unregistered, or of
+ *   another device), and for detach_dmb() also one with no mapping left;
+ * - move_data(): ``-ENOENT`` for such a token, ``-EINVAL`` for a
+ *   signalling index above 15 or ``offset + size`` beyond the DMB; nothing
+ *   is written then;
+ * - query_remote_gid(): ``-ENETUNREACH`` for any GID but the device's own.
  *
  * VLANs mean nothing on a device that only reaches itself; the VLAN
  * operations are absent and the VLAN fields of a DMB are ignored.
@@ -86,7 +97,8 @@
  * device itself, so an event would come back to its sender. SMC-D sends
  * its peer an event when a link group ends and, on receiving one,
  * terminates every link group to the sender's GID, which on loopback would
- * abort all its live connections.
+ * abort all its live connections. Without signal_event() SMC-D skips that
+ * announcement, as it does on upstream's loopback device.
  *
  * Further devices are added and removed at run time through debugfs::
  *

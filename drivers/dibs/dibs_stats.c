@@ -163,6 +163,15 @@ const struct attribute_group dibs_stat_group = {
  * signals. Counting takes no lock and touches only the
  * CPU's own copy; the tracepoints cost a patched-out branch while they
  * are disabled.
+ *
+ * sysfs shows each counter in a file of its own under
+ * ``/sys/class/dibs/<name>/statistics/``: ``moves``, ``bytes_moved``,
+ * ``signals_sent`` and ``signals_delivered``; the refused moves by cause,
+ * ``move_errors_token``, ``move_errors_range``, ``move_errors_unreachable``
+ * and ``move_errors_other``, and their sum ``move_errors``;
+ * ``dmb_registrations`` and ``dmb_unregistrations``, and from them and the
+ * summed lengths the DMBs registered now, ``dmbs`` and ``dmb_bytes``; and
+ * ``attaches`` and ``detaches``.
  */
 
 /**

@@ -13,6 +13,36 @@
 #include <linux/dibs.h>
 #include <linux/tracepoint.h>
 
+/**
+ * DOC: events
+ *
+ * The tracepoints are in the ``dibs`` trace system:
+ *
+ * =============================  ===========================================
+ * event                          when
+ * =============================  ===========================================
+ * ``dibs_client_register``       a client was registered
+ * ``dibs_client_unregister``     a client was unregistered; ``dmbs`` it left
+ *                                behind were taken away from it
+ * ``dibs_dev_add``               a device was added (GID, fabric ID, DMB
+ *                                indices)
+ * ``dibs_dev_del``               a device was deleted; its clients left
+ *                                ``dmbs`` registered
+ * ``dibs_dmb_register``          a DMB was registered (device, client, index,
+ *                                length, token)
+ * ``dibs_dmb_unregister``        a DMB was unregistered
+ * ``dibs_dmb_attach``            a remote DMB was mapped
+ * ``dibs_dmb_detach``            a mapping ended
+ * ``dibs_move_error``            a move failed (device, token, offset, size,
+ *                                error)
+ * ``dibs_signal``                a signal reached the core: the owner's
+ *                                ``client`` id, or 255 if nobody took it
+ * ``dibs_signal_coalesced``      signals were merged into a delivery still
+ *                                pending or running
+ * ``dibs_event``                 a device reported an event to its clients
+ * =============================  ===========================================
+ */
+
 DECLARE_EVENT_CLASS(dibs_client_class,
 		    TP_PROTO(const struct dibs_client *client, unsigned int dmbs),
 		    TP_ARGS(client, dmbs),
