@@ -155,10 +155,14 @@ make_initramfs() {
 	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,root}
 	cp /bin/busybox "$root/bin/busybox"
 	# The shell and the module tools of an installed system, with the
-	# libraries they link: dash as /bin/sh, and kmod (busybox's modprobe
+	# libraries they link: dash as /bin/sh, kmod (busybox's modprobe
 	# ignores soft dependencies, and busybox's shell would run its own
-	# applets whatever PATH says). busybox --install keeps these files.
-	for path in /bin/dash /usr/bin/kmod $(ldd /bin/dash /usr/bin/kmod |
+	# applets whatever PATH says), and coreutils' timeout, whose
+	# --foreground kselftest's runner uses. busybox --install keeps these
+	# files.
+	local tools="/bin/dash /usr/bin/kmod /usr/bin/timeout"
+	# shellcheck disable=SC2086
+	for path in $tools $(ldd $tools |
 			sed -n 's|^.*[[:space:]]\(/[^ ]*\) (0x.*|\1|p' | sort -u); do
 		mkdir -p "$root$(dirname "$path")"
 		cp -L "$path" "$root$path" || die "cannot copy $path"
@@ -189,10 +193,16 @@ make_initramfs() {
 
 	cat > "$root/init" <<-EOF
 	#!/bin/sh
+	export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 	/bin/busybox --install -s
 	mount -t proc none /proc
 	mount -t sysfs none /sys
 	mount -t devtmpfs none /dev
+	# What udev would add: kselftest's runner writes to /dev/stdout.
+	ln -s /proc/self/fd /dev/fd
+	ln -s /proc/self/fd/0 /dev/stdin
+	ln -s /proc/self/fd/1 /dev/stdout
+	ln -s /proc/self/fd/2 /dev/stderr
 	mount -t debugfs none /sys/kernel/debug
 	mount -t tmpfs none /tmp
 	for cpu in /sys/devices/system/cpu/cpu[1-9]*/online; do

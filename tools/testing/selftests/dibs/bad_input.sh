@@ -171,7 +171,7 @@ count() { # table
 }
 
 ktap_print_header
-ktap_set_plan $(($(count "$BAD_START") + $(count "$BAD_NEW_DEVICE") +
+dibs_set_plan $(($(count "$BAD_START") + $(count "$BAD_NEW_DEVICE") +
 		 $(count "$BAD_DEL_DEVICE") + $(count "$BAD_BENCH_RUN") +
 		 $(count "$BAD_PEER") +
 		 $(count "$BAD_BENCH_PARAM") + 5))
@@ -189,4 +189,4 @@ table_checks del_device_rejects_ "$BAD_DEL_DEVICE" lo_ctl_rejects del_device
 run_check new_device_accepts_longest_name lo_ctl_accepts_longest_name
 table_checks bench_run_rejects_ "$BAD_BENCH_RUN" bench_run_rejects
 table_checks bench_param_rejects_ "$BAD_BENCH_PARAM" bench_param_rejects
-ktap_finished
+dibs_finished

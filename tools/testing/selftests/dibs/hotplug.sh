@@ -125,7 +125,7 @@ log_grew() { # text count-before
 }
 
 ktap_print_header
-ktap_set_plan 7
+dibs_set_plan 7
 if ! load_all; then
 	ktap_exit_fail_msg "cannot load the DIBS modules"
 fi
@@ -136,4 +136,4 @@ run_check readd_device readd_device
 run_check remove_busy_devices_in_turn remove_busy_devices_in_turn
 run_check remove_driver_during_traffic remove_driver_during_traffic
 run_check remove_device_during_bench remove_device_during_bench
-ktap_finished
+dibs_finished

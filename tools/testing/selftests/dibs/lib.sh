@@ -30,6 +30,15 @@ LONG_RUN="rounds=1000000 size=65536"
 grep -q " $DEBUGFS debugfs " /proc/mounts ||
 	mount -t debugfs none "$DEBUGFS"
 
+# Every test ends with a check of what it left in the kernel log and the
+# taint flags (dibs_finished), so that none depends on another running
+# after it. Lines that mean a bug, and the taint flags that loading
+# out-of-tree, unsigned modules sets (O and E).
+BAD_LOG='WARN|BUG|lockdep|KASAN|leak|Call Trace'
+EXPECTED_TAINT=$(((1 << 12) | (1 << 13)))
+LOG_START=$(dmesg | wc -l)
+TAINT_START=$(cat /proc/sys/kernel/tainted)
+
 # Print a diagnostic and fail; for the last command of a check.
 fail() {
 	ktap_print_msg "$*"
@@ -196,4 +205,27 @@ check_latencies() { # device
 # Lines of the kernel log that mention the given text.
 log_count() { # text
 	dmesg | grep -c -F "$1"
+}
+
+# The test's plan: its own checks, and the kernel log check.
+dibs_set_plan() { # checks
+	ktap_set_plan $(($1 + 1))
+}
+
+# Nothing the test did left a bug, warning or leak in the kernel log or a
+# new taint flag.
+kernel_log_clean() {
+	local bad taint
+
+	bad=$(dmesg | tail -n +$((LOG_START + 1)) | grep -E "$BAD_LOG")
+	[ -z "$bad" ] || fail "kernel log has: $bad"
+	taint=$(cat /proc/sys/kernel/tainted)
+	[ $((taint & ~TAINT_START & ~EXPECTED_TAINT)) -eq 0 ] ||
+		fail "kernel taint went from $TAINT_START to $taint"
+}
+
+# The last check of every test, then the TAP totals and exit status.
+dibs_finished() {
+	run_check kernel_log_clean kernel_log_clean
+	ktap_finished
 }

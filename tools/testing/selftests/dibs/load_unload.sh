@@ -137,7 +137,7 @@ unload_all_during_runs() {
 }
 
 ktap_print_header
-ktap_set_plan 7
+dibs_set_plan 7
 run_check client_before_device client_before_device
 run_check core_brings_loopback core_brings_loopback
 run_check device_before_client device_before_client
@@ -145,4 +145,4 @@ run_check core_stays_while_used core_stays_while_used
 run_check unload_device_during_run unload_device_during_run
 run_check unload_client_during_run unload_client_during_run
 run_check unload_all_during_runs unload_all_during_runs
-ktap_finished
+dibs_finished

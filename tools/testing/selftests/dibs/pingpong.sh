@@ -107,7 +107,7 @@ concurrent_runs_on_two_devices() {
 }
 
 ktap_print_header
-ktap_set_plan $((2 * $(echo "$SIZES" | wc -w) + 2))
+dibs_set_plan $((2 * $(echo "$SIZES" | wc -w) + 2))
 if ! load_all; then
 	ktap_exit_fail_msg "cannot load the DIBS modules"
 fi
@@ -119,4 +119,4 @@ for size in $SIZES; do
 done
 run_check second_run_resets_results second_run_resets_results
 run_check concurrent_runs_on_two_devices concurrent_runs_on_two_devices
-ktap_finished
+dibs_finished

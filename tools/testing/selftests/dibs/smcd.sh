@@ -235,14 +235,14 @@ ip link set dev lo up 2>/dev/null
 
 ktap_print_header
 if [ "${1:-}" = idle ]; then
-	ktap_set_plan 4
+	dibs_set_plan 4
 	run_check modules_present check_modules
 	run_check idle_link_group_freed idle_link_group_freed
 	run_check no_dmbs_left no_dmbs_left
 	run_check no_leak no_leak
-	ktap_finished
+	dibs_finished
 fi
-ktap_set_plan 16
+dibs_set_plan 16
 
 run_check modules_present check_modules
 echo 1 > "$ZERO_COPY" && recreate_lo
@@ -264,4 +264,4 @@ run_check smc_unloaded_then_device unload_smc_then_device
 run_check no_dmbs_left no_dmbs_left
 run_check no_leak no_leak
 
-ktap_finished
+dibs_finished

@@ -69,7 +69,7 @@ class_follows_devices() {
 }
 
 ktap_print_header
-ktap_set_plan 6
+dibs_set_plan 6
 if ! load_all; then
 	ktap_exit_fail_msg "cannot load the DIBS modules"
 fi
@@ -79,4 +79,4 @@ run_check gids_are_unique gids_are_unique
 run_check fabric_id_is_loopback fabric_id_is_loopback
 run_check attributes_are_read_only attributes_are_read_only
 run_check class_follows_devices class_follows_devices
-ktap_finished
+dibs_finished

@@ -114,10 +114,10 @@ if [ ! -d "$TRACEFS/events/dibs" ]; then
 	ktap_skip_all "no DIBS events: the kernel has no tracepoints"
 	exit "$KSFT_SKIP"
 fi
-ktap_set_plan 5
+dibs_set_plan 5
 run_check events_listed events_listed
 run_check registry_events registry_events
 run_check pingpong_events_copy pingpong_events 0
 run_check pingpong_events_zerocopy pingpong_events 1
 run_check events_off events_off
-ktap_finished
+dibs_finished

@@ -2,18 +2,21 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Run the DIBS selftests in QEMU on the stock Debian 6.12 kernel with the
-# modules of this tree, in one VM booted by harness/vm.sh.
+# modules of this tree, in one VM booted by harness/vm.sh: installed as
+# kselftest installs them, and run by its run_kselftest.sh with the
+# per-test time limit of "settings".
 #
 #   tools/testing/selftests/dibs/vmtest.sh [-k BUILD_DIR] [-w] [TEST...]
 #
 # TEST is one of the TEST_PROGS of the Makefile, or of its
 # TEST_PROGS_EXTENDED (smcd), with or without ".sh" (default: all
-# TEST_PROGS, in the Makefile's order). -k boots the x86_64 kernel built
-# in BUILD_DIR with its modules instead (see harness/vm.sh); smcd needs
-# that, with the DIBS-era x86_64 KUnit kernel of harness/kunit.sh. -w
-# warps the VM's time over idle periods (harness/vm.sh -w), for tests that
-# wait for long timers (smcd_idle). A test may name its own time limit in
-# a line "# timeout: SECONDS"; the default is the one of "settings".
+# TEST_PROGS; none depends on another or on their order). -k boots the
+# x86_64 kernel built in BUILD_DIR with its modules instead (see
+# harness/vm.sh); smcd needs that, with the DIBS-era x86_64 KUnit kernel
+# of harness/kunit.sh. -w warps the VM's time over idle periods
+# (harness/vm.sh -w), for tests that wait for long timers (smcd_idle). An
+# extended test may name a longer time limit in a line "# timeout:
+# SECONDS", passed to the runner as its --override-timeout.
 #
 # Each TAP test point is reported as "PASS selftest:<test>:<point>" (or
 # FAIL, SKIP) for harness/check.sh. A test that fails without a failing
@@ -25,20 +28,12 @@ DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../../../../harness/lib.sh
 . "$DIR/../../../../harness/lib.sh"
 
-KTAP=tools/testing/selftests/kselftest/ktap_helpers.sh
 work=$BUILD/selftests
 failed=0
 
 report() { # PASS|FAIL|SKIP name
 	result "$1" "selftest:$2"
 	[ "$1" != FAIL ] || failed=1
-}
-
-# The kernel's TAP helpers, from the kernel tree of harness/linux7.sh.
-ktap_helpers() {
-	[ -f "$KSRC/$KTAP" ] || "$REPO/harness/linux7.sh" >&2 ||
-		die "no kernel tree for $KTAP"
-	echo "$KSRC/$KTAP"
 }
 
 vm_args=()
@@ -54,11 +49,20 @@ if [ "${1:-}" = -w ]; then
 	shift
 fi
 
-mapfile -t all < <(sed -n '/^TEST_PROGS :=/,/^# end/p' "$DIR/Makefile" |
-		   grep -o '[a-z_]*\.sh')
-[ ${#all[@]} -gt 0 ] || die "no TEST_PROGS in $DIR/Makefile"
-mapfile -t extended < <(sed -n 's/^TEST_PROGS_EXTENDED := //p' \
-			"$DIR/Makefile" | grep -o '[a-z_]*\.sh')
+# Install the selftests as kselftest does (the kernel tree of
+# harness/tree.sh has this directory), with the runner and its list.
+inst=$work/kselftest
+rm -rf "$work"
+mkdir -p "$work"
+"$REPO/harness/tree.sh" || exit 1
+make -s -C "$KSRC/tools/testing/selftests" TARGETS=dibs \
+	INSTALL_PATH="$inst" install > "$work/install.log" 2>&1 || {
+	cat "$work/install.log" >&2; die "cannot install the selftests"; }
+mapfile -t all < <(sed -n 's/^dibs://p' "$inst/kselftest-list.txt")
+[ ${#all[@]} -gt 0 ] || die "no dibs tests in $inst/kselftest-list.txt"
+mapfile -t extended < <(printf 'include Makefile\nx:\n\t@echo $(TEST_PROGS_EXTENDED)\n' |
+			make -s -C "$DIR" -f - x | tr ' ' '\n')
+
 tests=()
 for t in "$@"; do
 	t=${t%.sh}.sh
@@ -68,67 +72,70 @@ for t in "$@"; do
 done
 [ ${#tests[@]} -gt 0 ] || tests=("${all[@]}")
 
+# The runner runs what its list names: add the extended tests asked for.
+# A test's "# timeout: SECONDS" line overrides the limit of "settings".
 per_test=$(sed -n 's/^timeout=//p' "$DIR/settings")
+override=
 vm_timeout=120
+runner_args=()
 for t in "${tests[@]}"; do
+	grep -qxF "dibs:$t" "$inst/kselftest-list.txt" ||
+		echo "dibs:$t" >> "$inst/kselftest-list.txt"
 	own=$(sed -n 's/^# timeout: \([0-9]*\)$/\1/p' "$DIR/$t")
+	[ -n "$own" ] && [ "$own" -gt "${override:-0}" ] && override=$own
 	vm_timeout=$((vm_timeout + ${own:-$per_test}))
+	runner_args+=(-t "dibs:$t")
 done
-rm -rf "$work"
-mkdir -p "$work/selftests/dibs" "$work/selftests/kselftest"
-mapfile -t files < <(sed -n 's/^TEST_FILES := //p' "$DIR/Makefile")
-for t in "${all[@]}" "${extended[@]}" "${files[@]}" settings; do
-	cp "$DIR/$t" "$work/selftests/dibs/" || exit 1
-done
-cp "$(ktap_helpers)" "$work/selftests/kselftest/" || exit 1
-# The test programs, static: the guest has no C library.
-for prog in $(sed -n 's/^TEST_GEN_PROGS_EXTENDED := //p' "$DIR/Makefile"); do
-	printf '%s\n' "${tests[@]}" | grep -q "^${prog%_test}" || continue
-	gcc -static -O2 -Wall -o "$work/selftests/dibs/$prog" "$DIR/$prog.c" ||
-		die "cannot build $prog"
-done
+[ -n "$override" ] && runner_args=(-o "$override" "${runner_args[@]}")
 
 cat > "$work/dibs-selftests.sh" <<'EOF'
-cd selftests/dibs || exit 1
-default=$(sed -n 's/^timeout=//p' settings)
-status=0
-for t in "$@"; do
-	echo "DIBS_SELFTEST_BEGIN $t"
-	own=$(sed -n 's/^# timeout: \([0-9]*\)$/\1/p' "./$t")
-	# /bin/sh by path: busybox's timeout would run its own "sh".
-	timeout "${own:-$default}" /bin/sh "./$t"
-	rc=$?
-	echo "DIBS_SELFTEST_END $t $rc"
-	[ "$rc" -eq 0 ] || status=1
-done
-exit "$status"
+cd kselftest || exit 1
+echo DIBS_SELFTESTS_BEGIN
+./run_kselftest.sh "$@"
+rc=$?
+echo "DIBS_SELFTESTS_END $rc"
+exit "$rc"
 EOF
 
 start=$(date +%s)
-"$DIR/../../../../harness/vm.sh" "${vm_args[@]}" \
+"$REPO/harness/vm.sh" "${vm_args[@]}" \
 	-t "$vm_timeout" \
-	-o "$work/console.log" -f "$work/selftests" "$work/dibs-selftests.sh" \
-	"${tests[@]}"
+	-o "$work/console.log" -f "$inst" "$work/dibs-selftests.sh" \
+	"${runner_args[@]}"
 log "selftests took $(($(date +%s) - start)) s"
 
+# The runner's TAP has "ok N selftests: dibs: T.sh" for each test, after
+# the test's own TAP, every line of which it prefixes with "# ".
+sed -n '/^DIBS_SELFTESTS_BEGIN/,/^DIBS_SELFTESTS_END/p' \
+	"$work/console.log" > "$work/tap.log"
 while read -r status name; do
 	report "$status" "$name"
 done < <(awk '
-	/^DIBS_SELFTEST_BEGIN / { test = $2; sub(/\.sh$/, "", test); bad = 0 }
-	/^DIBS_SELFTEST_END / {
-		if ($3 != 0 && !bad)
+	/^# selftests: dibs: / {
+		test = $4; sub(/\.sh$/, "", test); bad = 0; points = 0; next
+	}
+	test != "" && /^# (not )?ok [0-9]+ / {
+		points++
+		if ($2 == "not") {
+			print "FAIL", test ":" $5
+			bad = 1
+		} else {
+			print (/# SKIP/ ? "SKIP" : "PASS"), test ":" $4
+		}
+		next
+	}
+	test != "" && /^(not )?ok [0-9]+ selftests: dibs: / {
+		if ($1 == "not" && !bad)
 			print "FAIL", test
+		else if ($1 != "not" && / # SKIP/ && !points)
+			print "SKIP", test
 		test = ""
-	}
-	test != "" && /^ok [0-9]+ / {
-		print (/# SKIP/ ? "SKIP" : "PASS"), test ":" $3
-	}
-	test != "" && /^not ok [0-9]+ / { print "FAIL", test ":" $4; bad = 1 }
-' "$work/console.log")
+	}' "$work/tap.log")
 
-tap_failure_details selftest "$work/console.log"
+sed 's/^# //' "$work/tap.log" > "$work/tap-unprefixed.log"
+tap_failure_details selftest "$work/tap-unprefixed.log"
 for t in "${tests[@]}"; do
-	grep -q "^DIBS_SELFTEST_END $t " "$work/console.log" ||
+	grep -qE "^(not )?ok [0-9]+ selftests: dibs: $t( |$)" "$work/tap.log" ||
 		report FAIL "${t%.sh}"
 done
 if find_splats "$work/console.log" > /dev/null ||
