@@ -21,7 +21,8 @@
 #   build-s390-m   W=1 s390 cross build with everything =m (a small s390
 #                  tree)
 #   sparse-s390-m  sparse C=2 on that tree
-#   coccicheck   make coccicheck MODE=report on every directory of ours
+#   coccicheck   make coccicheck on every directory of ours: MODE=report,
+#                and MODE=patch for the scripts without a report mode
 #   checkpatch   checkpatch.pl --strict on every file
 #   kernel-doc   kernel-doc -none -Wall on every source and header
 #   htmldocs     Documentation/networking built with the kernel's Sphinx
@@ -216,15 +217,31 @@ gate_sparse-s390-m() { sparse_m sparse-s390-m s390; }
 # Every semantic patch of the kernel's scripts/coccinelle must run on every
 # directory of ours: one that stops with an error (a script rule whose
 # language spatch cannot run, say) would otherwise look like one with no
-# findings. spatch looks for candidate files with "git grep" unless told
-# otherwise; the tree is no git repository, so use its own grep instead.
+# findings. coccicheck MODE=report runs the scripts that have a report
+# mode; the others (kmalloc_objs.cocci, which turns kcalloc() into
+# kzalloc_objs() and so on) only patch, so they run in MODE=patch, where
+# any patch they print is a finding. spatch looks for candidate files with
+# "git grep" unless told otherwise; the tree is no git repository, so use
+# its own grep instead.
 gate_coccicheck() {
-	local d log scripts ran
+	local d log scripts ran s diffs
+	local -a patch_only
 	log=$(gate_log coccicheck)
+	diffs=$BUILD/gate-coccicheck.patch
+	: > "$diffs"
 	scripts=$(find "$KSRC/scripts/coccinelle" -name '*.cocci' | wc -l)
+	mapfile -t patch_only < <(grep -L 'virtual[[:space:]]\+report' \
+		$(find "$KSRC/scripts/coccinelle" -name '*.cocci'))
 	for d in "${KBUILD_DIRS_Y[@]}"; do
 		run coccicheck make -C "$KSRC" coccicheck MODE=report \
 			M="${d%/}" J="$JOBS" SPFLAGS=--use-coccigrep || return 1
+		for s in "${patch_only[@]}"; do
+			grep -q 'virtual[[:space:]]\+patch' "$s" || continue
+			make -s -C "$KSRC" coccicheck MODE=patch COCCI="$s" \
+				M="${d%/}" J="$JOBS" SPFLAGS=--use-coccigrep \
+				2>> "$log" | tee -a "$log" |
+				sed -n '/^--- a\//,$p' >> "$diffs"
+		done
 	done
 	ran=$(grep -c -- '--cocci-file ' "$log")
 	if [ "$ran" -ne $((scripts * ${#KBUILD_DIRS_Y[@]})) ]; then
@@ -236,6 +253,12 @@ gate_coccicheck() {
 	if grep -n -i -E 'fatal|exception|no ocaml|not a git|error:|failed' \
 			"$log"; then
 		echo "spatch reported errors (log: $log)" >&2
+		result FAIL "gate:coccicheck"
+		return 1
+	fi
+	if [ -s "$diffs" ]; then
+		cat "$diffs" >&2
+		echo "semantic patches would change our files ($diffs)" >&2
 		result FAIL "gate:coccicheck"
 		return 1
 	fi

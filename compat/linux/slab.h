@@ -11,14 +11,29 @@
 #include_next <linux/slab.h>
 
 /*
- * Typed allocation of one zeroed object. The kernel's version also takes
- * optional GFP flags; this one allocates with GFP_KERNEL, the only flags
- * our code passes, and does not compile if given any.
+ * Typed allocation of zeroed objects: one, or an array of @COUNT. The
+ * kernel's versions also take optional GFP flags; these allocate with
+ * GFP_KERNEL, the only flags our code passes, and do not compile if given
+ * any.
  */
 #ifndef kzalloc_obj
 #define kzalloc_obj(P) ({					\
 	typeof(P) *__dibs_obj = kzalloc(sizeof(P), GFP_KERNEL);	\
 	__dibs_obj;							\
+})
+#endif
+
+#ifndef kzalloc_objs
+#define kzalloc_objs(P, COUNT) ({					\
+	typeof(P) *__dibs_objs = kcalloc(COUNT, sizeof(P), GFP_KERNEL);	\
+	__dibs_objs;							\
+})
+#endif
+
+#ifndef kvzalloc_objs
+#define kvzalloc_objs(P, COUNT) ({					\
+	typeof(P) *__dibs_objs = kvcalloc(COUNT, sizeof(P), GFP_KERNEL);	\
+	__dibs_objs;							\
 })
 #endif
 

@@ -1570,7 +1570,7 @@ static int dibs_ivs_setup(struct dibs_ivs_dev *ivs,
 	ivs->gen = seen.gen + 1;
 
 	n = ivs->l.max_dmbs;
-	ivs->dmbs = kcalloc(n, sizeof(*ivs->dmbs), GFP_KERNEL);
+	ivs->dmbs = kzalloc_objs(*ivs->dmbs, n);
 	ivs->heap = gen_pool_create(PAGE_SHIFT, NUMA_NO_NODE);
 	if (dibs_idx_pool_init(&ivs->idx, n) || !ivs->dmbs || !ivs->heap)
 		return -ENOMEM;

@@ -527,8 +527,7 @@ dibs_lo_dev_create(const char *name, bool zero_copy)
 	ldev->zero_copy = zero_copy;
 	mutex_init(&ldev->lock);
 	INIT_LIST_HEAD(&ldev->orphans);
-	ldev->dmbs = kvcalloc(DIBS_LO_MAX_DMBS, sizeof(*ldev->dmbs),
-			      GFP_KERNEL);
+	ldev->dmbs = kvzalloc_objs(*ldev->dmbs, DIBS_LO_MAX_DMBS);
 	if (dibs_idx_pool_init(&ldev->idx, DIBS_LO_MAX_DMBS) || !ldev->dmbs) {
 		ret = -ENOMEM;
 		goto err_free_ldev;

@@ -682,7 +682,7 @@ static int bench_scaling(struct dibs_dev *dibs, unsigned int size,
 	cpus[0] = cpumask_first(cpu_online_mask);
 	cpus[1] = cpumask_next(cpus[0], cpu_online_mask);
 
-	w = kcalloc(2, sizeof(*w), GFP_KERNEL);
+	w = kzalloc_objs(*w, 2);
 	if (!w)
 		return -ENOMEM;
 	for (i = 0; i < 2; i++) {
@@ -870,7 +870,7 @@ static int bench_memory(struct dibs_dev *dibs, unsigned int size,
 		      BENCH_MEMORY_BYTES / (PAGE_SIZE << get_order(size)),
 		      max(dibs->ops->max_dmbs() - 64, 1));
 	count = clamp_t(unsigned long, iters / 16, 1, count);
-	dmbs = kvcalloc(count, sizeof(*dmbs), GFP_KERNEL);
+	dmbs = kvzalloc_objs(*dmbs, count);
 	if (!dmbs)
 		return -ENOMEM;
 

@@ -755,7 +755,7 @@ struct ism_dev *ism_dev_create(struct device *parent, struct ism_transport *tp)
 	if (ret)
 		goto err_free_ism;
 	ret = -ENOMEM;
-	ism->dmbs = kvcalloc(ISM_NR_DMBS, sizeof(*ism->dmbs), GFP_KERNEL);
+	ism->dmbs = kvzalloc_objs(*ism->dmbs, ISM_NR_DMBS);
 	if (!ism->dmbs)
 		goto err_free_ism;
 	ism->sba = dma_alloc_coherent(parent, ISM_AREA_SIZE, &ism->sba_dma,

@@ -623,7 +623,7 @@ struct ism_model_fn *ism_model_fn_create(struct ism_model_fabric *fabric,
 	fn = kzalloc_obj(*fn);
 	if (!fn)
 		return NULL;
-	fn->dmbs = kvcalloc(ISM_NR_DMBS, sizeof(*fn->dmbs), GFP_KERNEL);
+	fn->dmbs = kvzalloc_objs(*fn->dmbs, ISM_NR_DMBS);
 	if (!fn->dmbs) {
 		kfree(fn);
 		return NULL;
