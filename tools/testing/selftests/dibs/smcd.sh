@@ -106,7 +106,7 @@ smc_unused() {
 # link groups left and the kernel's last words.
 unload_smc() {
 	rmmod smc_diag || return 1
-	if ! WAIT_TENTHS=200 wait_for smc_unused; then
+	if ! WAIT_TENTHS=600 wait_for smc_unused; then
 		ktap_print_msg "smc still has $(cat /sys/module/smc/refcnt) users"
 		ktap_print_msg "sockets:" $(awk '/SMC/ { print $1 "=" $3 }' \
 			/proc/net/protocols)
