@@ -127,7 +127,7 @@ gate_arch() { # arch
 		out_y=$BUILD7/kunit-x86_64
 		dirs_y=("${KBUILD_DIRS_Y[@]}") dirs_m=("${KBUILD_DIRS[@]}")
 		need_y=(DIBS ISM DIBS_IVSHMEM) need_m=DIBS_IVSHMEM
-		opts_m=(-e DEBUG_FS -e PROC_FS -m DIBS -m DIBS_KUNIT_TEST -m DIBS_LO
+		opts_m=(-e NET -e DEBUG_FS -e PROC_FS -m DIBS -m DIBS_KUNIT_TEST -m DIBS_LO
 			-m DIBS_LO_KUNIT_TEST -e SAMPLES -m SAMPLE_DIBS
 			-m SAMPLE_DIBS_BENCH -e PCI -e MIGRATION -e MEMORY_HOTPLUG
 			-e MEMORY_HOTREMOVE -e SPARSEMEM_VMEMMAP -e ZONE_DEVICE
