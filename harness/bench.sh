@@ -86,7 +86,11 @@ run_um() {
 	local log=$work/um.log
 
 	"$REPO/harness/tree.sh" || return 1
+	# DIBS-era kernels offer DIBS under NET; kunit.py's UML configuration
+	# asks for KUNIT_UML_PCI, which needs KUNIT (no test is built).
 	cat > "$config" <<-EOF
+	CONFIG_NET=y
+	CONFIG_KUNIT=y
 	CONFIG_DIBS=y
 	CONFIG_DIBS_LO=y
 	CONFIG_DEBUG_FS=y
