@@ -231,12 +231,12 @@ gate_coccicheck() {
 	: > "$diffs"
 	scripts=$(find "$KSRC/scripts/coccinelle" -name '*.cocci' | wc -l)
 	mapfile -t patch_only < <(grep -L 'virtual[[:space:]]\+report' \
-		$(find "$KSRC/scripts/coccinelle" -name '*.cocci'))
+		$(grep -l -r --include='*.cocci' 'virtual[[:space:]]\+patch' \
+			"$KSRC/scripts/coccinelle"))
 	for d in "${KBUILD_DIRS_Y[@]}"; do
 		run coccicheck make -C "$KSRC" coccicheck MODE=report \
 			M="${d%/}" J="$JOBS" SPFLAGS=--use-coccigrep || return 1
 		for s in "${patch_only[@]}"; do
-			grep -q 'virtual[[:space:]]\+patch' "$s" || continue
 			make -s -C "$KSRC" coccicheck MODE=patch COCCI="$s" \
 				M="${d%/}" J="$JOBS" SPFLAGS=--use-coccigrep \
 				2>> "$log" | tee -a "$log" |

@@ -32,9 +32,9 @@ sync_file include/trace/events/dibs.h
 sync_file include/uapi/linux/dibs_ivshmem.h
 sync_dir samples/dibs
 sync_dir tools/testing/selftests/dibs
-for f in "$REPO"/Documentation/networking/{dibs,dibs-ivshmem,ism}.rst \
-	 "$REPO"/Documentation/ABI/testing/sysfs-class-dibs; do
-	sync_file "${f#"$REPO"/}"
+for f in Documentation/networking/{dibs,dibs-ivshmem,ism}.rst \
+	 Documentation/ABI/testing/sysfs-class-dibs; do
+	sync_file "$f"
 done
 
 # The ISM driver: our files replace upstream's ism_drv.c and ism.h, and
