@@ -24,8 +24,8 @@ INSTALLED_KDIR = $(shell ls -d /usr/src/linux-headers-6.12.*+deb12-amd64 2>/dev/
 KDIR ?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),$(INSTALLED_KDIR))
 
 # What an out-of-tree build enables; in a kernel tree Kconfig decides.
-OOT_CONFIG := CONFIG_DIBS=m CONFIG_DIBS_LO=m CONFIG_DIBS_IVSHMEM=m CONFIG_SAMPLE_DIBS=m \
-	CONFIG_SAMPLE_DIBS_BENCH=m
+OOT_CONFIG := CONFIG_DIBS=m CONFIG_DIBS_LO=m CONFIG_DIBS_IVSHMEM=m \
+	CONFIG_DIBS_PINGPONG=m CONFIG_DIBS_BENCH=m CONFIG_SAMPLE_DIBS=m
 
 .PHONY: all modules deps kunit check bench stress clean run
 

@@ -6,7 +6,7 @@
 # virtio-net link between the same two VMs:
 #
 #   bench-pair-guest.sh first ROUNDS_64B ROUNDS_64K ROUNDS_1M
-#	after an untimed warm-up of both paths, run the sample client's
+#	after an untimed warm-up of both paths, run the ping-pong client's
 #	ping-pong with the other VM at 64 B, 64 KiB and 1 MiB, copy and
 #	zero-copy, each followed by the same rounds over TCP with
 #	dibs_tcp_pingpong (tools/dibs), and print one row per run as
@@ -31,13 +31,13 @@ link_up() { # address
 }
 
 load_dibs() {
-	modprobe dibs_sample || die "modprobe dibs_sample"
+	modprobe dibs_pingpong || die "modprobe dibs_pingpong"
 	modprobe dibs_ivshmem || die "modprobe dibs_ivshmem"
 	wait_for 100 ivshmem_dev || die "no DIBS device on ivshmem"
 	wait_for "$PEER_TENTHS" has_peer || die "the other VM did not show up"
 }
 
-# One JSON row from results in the sample's "key: value" form, on stdin.
+# One JSON row from results in the ping-pong client's "key: value" form, on stdin.
 row() { # path mode
 	awk -v path="$1" -v mode="$2" -F ': ' '
 		{ v[$1] = $2 }
@@ -55,16 +55,16 @@ row() { # path mode
 		}'
 }
 
-sample_done() {
-	! grep -q '^state: running' "$SAMPLE/results"
+pingpong_done() {
+	! grep -q '^state: running' "$PINGPONG/results"
 }
 
 dibs_run() { # rounds size zerocopy peer
 	mode=copy
 	[ "$3" = 1 ] && mode=zerocopy
-	echo "rounds=$1 size=$2 zerocopy=$3 peer=$4" > "$SAMPLE/start" &&
-		wait_for "$RUN_TENTHS" sample_done &&
-		row dibs "$mode" < "$SAMPLE/results"
+	echo "rounds=$1 size=$2 zerocopy=$3 peer=$4" > "$PINGPONG/start" &&
+		wait_for "$RUN_TENTHS" pingpong_done &&
+		row dibs "$mode" < "$PINGPONG/results"
 }
 
 tcp_run() { # rounds size
@@ -93,7 +93,7 @@ first)
 		tcp_run "$rounds" "$size" || errors=$((errors + 1))
 	done
 	echo "dibs-bench-row: {\"row\":\"done\",\"errors\":$errors}"
-	rmmod dibs_sample dibs_ivshmem dibs_loopback dibs || die "rmmod"
+	rmmod dibs_pingpong dibs_ivshmem dibs_loopback dibs || die "rmmod"
 	;;
 second)
 	link_up 10.0.0.2
@@ -102,7 +102,7 @@ second)
 	echo "serving $(peer_gid) over $dev and TCP until it leaves"
 	wait_for $((PEER_TENTHS * 5)) no_peer || die "the other VM did not leave"
 	kill $!
-	rmmod dibs_sample dibs_ivshmem dibs_loopback dibs || die "rmmod"
+	rmmod dibs_pingpong dibs_ivshmem dibs_loopback dibs || die "rmmod"
 	;;
 *)
 	die "unknown role $ROLE"

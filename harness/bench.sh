@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Benchmarks of the loopback data path (samples/dibs/dibs_bench.c and the
-# ping-pong of samples/dibs/dibs_sample.c), in two places:
+# Benchmarks of the loopback data path (drivers/dibs/tests/dibs_bench.c and
+# the ping-pong of drivers/dibs/tests/dibs_pingpong.c), in two places:
 #
 #   - a UML kernel built with kunit.py: it runs as a host process, so its
 #     single-CPU figures are at native speed;
@@ -10,7 +10,7 @@
 #     modules built out of tree, for the 2-CPU scaling figure;
 #
 # and between two VMs of the stock kernel on the ivshmem fabric
-# (harness/run-pair.sh, harness/bench-pair-guest.sh): the sample's
+# (harness/run-pair.sh, harness/bench-pair-guest.sh): the client's
 # ping-pong over DIBS against the same ping-pong over TCP on the virtio-net
 # link between them (tools/dibs/dibs_tcp_pingpong.c);
 #
@@ -53,17 +53,17 @@ work=$BUILD/bench
 um_build=$BUILD7/bench-um
 mkdir -p "$work" "$out"
 
-# The script that runs in both kernels: the sample's ping-pong, then the
+# The script that runs in both kernels: the client's ping-pong, then the
 # benchmark client. Result rows go to stdout as "dibs-bench-row: {json}".
 cat > "$work/guest.sh" <<'GUEST'
 #!/bin/sh
 iters=$1 reps=$2 rounds=$3
-for m in dibs_loopback dibs_sample dibs_bench; do
+for m in dibs_loopback dibs_pingpong dibs_bench; do
 	modprobe "$m" 2>/dev/null
 done
 row() { echo "dibs-bench-row: $*"; }
 
-dir=/sys/kernel/debug/dibs_sample/lo
+dir=/sys/kernel/debug/dibs_pingpong/lo
 if echo "rounds=$rounds size=64" > "$dir/start"; then
 	while grep -q '^state: running' "$dir/results"; do sleep 1; done
 	v() { sed -n "s/^$1: //p" "$dir/results"; }
@@ -94,9 +94,8 @@ run_um() {
 	CONFIG_DIBS=y
 	CONFIG_DIBS_LO=y
 	CONFIG_DEBUG_FS=y
-	CONFIG_SAMPLES=y
-	CONFIG_SAMPLE_DIBS=y
-	CONFIG_SAMPLE_DIBS_BENCH=y
+	CONFIG_DIBS_PINGPONG=y
+	CONFIG_DIBS_BENCH=y
 	CONFIG_BLK_DEV_INITRD=y
 	EOF
 	log "building the UML kernel in $um_build"

@@ -149,7 +149,7 @@ for p, where in (("um", "UML"), ("vm", "QEMU")):
     r = find(p, "pingpong")
     if r.get("state") != "done":
         sys.exit(f"{p}: the ping-pong ended {r.get('state')}")
-    add("ping-pong round trip (sample client)", where, 64, r, "-",
+    add("ping-pong round trip (dibs_pingpong)", where, 64, r, "-",
         spread(r["round_ns"]), f"p50 {r['round_ns'][1] / 1000:.1f} us, "
         f"p99 {r['round_ns_p99'] / 1000:.1f} us", "report", None)
     results["figures"].append({"figure": "pingpong", "place": p,

@@ -128,8 +128,8 @@ gate_arch() { # arch
 		dirs_y=("${KBUILD_DIRS_Y[@]}") dirs_m=("${KBUILD_DIRS[@]}")
 		need_y=(DIBS ISM DIBS_IVSHMEM) need_m=DIBS_IVSHMEM
 		opts_m=(-e NET -e DEBUG_FS -e PROC_FS -m DIBS -m DIBS_KUNIT_TEST -m DIBS_LO
-			-m DIBS_LO_KUNIT_TEST -e SAMPLES -m SAMPLE_DIBS
-			-m SAMPLE_DIBS_BENCH -e PCI -e MIGRATION -e MEMORY_HOTPLUG
+			-m DIBS_LO_KUNIT_TEST -m DIBS_PINGPONG -m DIBS_BENCH
+			-e SAMPLES -m SAMPLE_DIBS -e PCI -e MIGRATION -e MEMORY_HOTPLUG
 			-e MEMORY_HOTREMOVE -e SPARSEMEM_VMEMMAP -e ZONE_DEVICE
 			-m DIBS_IVSHMEM -m DIBS_IVSHMEM_KUNIT_TEST)
 		mods=(drivers/dibs/dibs.ko drivers/dibs/tests/dibs_core_kunit.ko
@@ -137,7 +137,9 @@ gate_arch() { # arch
 		      drivers/dibs/tests/dibs_loopback_kunit.ko
 		      drivers/dibs/dibs_ivshmem.ko
 		      drivers/dibs/tests/dibs_ivshmem_kunit.ko
-		      samples/dibs/dibs_sample.ko samples/dibs/dibs_bench.ko)
+		      drivers/dibs/tests/dibs_pingpong.ko
+		      drivers/dibs/tests/dibs_bench.ko
+		      samples/dibs/dibs_sample.ko)
 		;;
 	s390)
 		out_y=$BUILD7/kunit-s390

@@ -20,13 +20,13 @@ wait_for() { # tenths command...
 	done
 }
 
-# The ivshmem device's directories, once it and the sample client are
-# there; it probes asynchronously. Sets dev, PEERS and SAMPLE.
+# The ivshmem device's directories, once it and the ping-pong client are
+# there; it probes asynchronously. Sets dev, PEERS and PINGPONG.
 ivshmem_dev() {
 	dev=$(ls /sys/kernel/debug/dibs_ivshmem 2>/dev/null | head -n 1)
-	[ -n "$dev" ] && [ -d "/sys/kernel/debug/dibs_sample/$dev" ] || return 1
+	[ -n "$dev" ] && [ -d "/sys/kernel/debug/dibs_pingpong/$dev" ] || return 1
 	PEERS=/sys/kernel/debug/dibs_ivshmem/$dev/peers
-	SAMPLE=/sys/kernel/debug/dibs_sample/$dev
+	PINGPONG=/sys/kernel/debug/dibs_pingpong/$dev
 }
 
 # The GID of the first peer the device reaches, if any.

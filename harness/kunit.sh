@@ -17,7 +17,7 @@
 # ("no-leak"); on x86_64 it first injects allocation failures
 # (harness/fault.config): it runs the *_fault suites, each allocating
 # operation with its n-th allocation failing for n = 1, 2, ..., and the
-# same sweep over the sample client's start and a benchmark run
+# same sweep over the ping-pong client's start and a benchmark run
 # ("kunit-x86_64-fault:"). kcsan ("make stress") builds the x86_64
 # suites, without SMC-D, under KCSAN instead of the KASAN-based debug
 # options, runs the race and stress cases DIBS_STRESS_FACTOR (default 10)
@@ -41,7 +41,7 @@ x86_64|kcsan)
 	      --kunitconfig=drivers/dibs
 	      --kunitconfig=drivers/s390/net
 	      --kunitconfig="$REPO/harness/ism-x86_64.config"
-	      --kunitconfig="$REPO/harness/samples.config")
+	      --kunitconfig="$REPO/harness/clients.config")
 	if [ "$arch" = kcsan ]; then
 		# "make stress": the same suites for longer (stress_factor)
 		# under KCSAN instead of KASAN, without SMC-D.
@@ -152,7 +152,7 @@ if [ "$arch" = kcsan ]; then
 		    held = "" }
 	     block { if ($0 ~ /^=+$/) block = 0; next }
 	     { print }' "$build_dir/test.log" > "$splat_log"
-	our_code='(in |/ )(dibs|ism|lo_test|stale|coalesce|race|stress|bench|sample)_'
+	our_code='(in |/ )(dibs|ism|lo_test|stale|coalesce|race|stress|bench|pingpong|sample)_'
 	reports=$(grep -c '^BUG: KCSAN:' "$build_dir/test.log")
 	ours=$(grep '^BUG: KCSAN:' "$build_dir/test.log" | grep -c -E "$our_code")
 	log "KCSAN: $reports data-race reports, $ours with an access in our code" \
@@ -227,7 +227,7 @@ without_alloc_failure_reports() {
 	     { print }'
 }
 
-# Report the *_fault suites and the sample client's start sweep that the
+# Report the *_fault suites and the ping-pong client's start sweep that the
 # leak-check boot ran with allocation failures injected (see
 # harness/leakcheck-init.c), and print the failure points they counted.
 fault_results() { # log
@@ -266,9 +266,9 @@ fault_results() { # log
 			"$dir/$suite.ktap"
 	done
 	rm -rf "$dir"
-	grep -o -E '(sample start|bench run)[^,]*: [0-9]+ failure points.*' \
+	grep -o -E '(pingpong start|bench run)[^,]*: [0-9]+ failure points.*' \
 		"$log" >&2
-	for sweep in sample_start bench_run; do
+	for sweep in pingpong_start bench_run; do
 		if grep -qx "dibs-fault: ok $sweep" "$log"; then
 			result PASS "kunit-$arch-fault:$sweep"
 		else

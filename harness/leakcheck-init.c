@@ -6,7 +6,7 @@
  * If the kernel injects allocation failures (harness/fault.config), it
  * first lets allocations that may sleep and single pages fail and quiets
  * the injection reports, runs the *_fault KUnit suites through debugfs and prints their
- * KTAP results, and sweeps the sample client's start with the n-th
+ * KTAP results, and sweeps the ping-pong client's start with the n-th
  * allocation of the write failing (/proc/thread-self/fail-nth): every
  * failed write must fail with ENOMEM and leave the results of the previous
  * run readable and unchanged, or report its own run as failed; then a
@@ -31,16 +31,16 @@
 #define DEBUGFS		"/sys/kernel/debug"
 #define KMEMLEAK	DEBUGFS "/kmemleak"
 #define KUNIT		DEBUGFS "/kunit"
-#define SAMPLE		DEBUGFS "/dibs_sample"
+#define PINGPONG	DEBUGFS "/dibs_pingpong"
 #define BENCH_RUN	DEBUGFS "/dibs_bench/run"
 #define FAIL_NTH	"/proc/thread-self/fail-nth"
 #define MAX_POINTS	1000
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define RESULTS_MAX	4096
-/* A run of the sample with more rounds than the sweep's. */
-#define SAMPLE_BASE	"rounds=64 size=4096"
+/* A run of the ping-pong client with more rounds than the sweep's. */
+#define PINGPONG_BASE	"rounds=64 size=4096"
 #define SWEEP_ROUNDS	"8"
-#define SAMPLE_SWEEP	"rounds=" SWEEP_ROUNDS " size=65536"
+#define PINGPONG_SWEEP	"rounds=" SWEEP_ROUNDS " size=65536"
 
 static void say(const char *what)
 {
@@ -154,7 +154,7 @@ static void fault_suites(void)
 	free(list);
 }
 
-static int sample_state_is(const char *results, const char *state)
+static int pingpong_state_is(const char *results, const char *state)
 {
 	char line[64];
 
@@ -163,7 +163,7 @@ static int sample_state_is(const char *results, const char *state)
 }
 
 /* Wait until the run is over; its results go to @buf. */
-static int sample_wait(const char *results, char *buf)
+static int pingpong_wait(const char *results, char *buf)
 {
 	struct timespec pause = { 0, 50 * 1000 * 1000 };
 	int i;
@@ -171,11 +171,11 @@ static int sample_wait(const char *results, char *buf)
 	for (i = 0; i < 2400; i++) {
 		if (read_str(results, buf, RESULTS_MAX) < 0)
 			return -1;
-		if (!sample_state_is(buf, "running"))
+		if (!pingpong_state_is(buf, "running"))
 			return 0;
 		nanosleep(&pause, NULL);
 	}
-	fprintf(stderr, "dibs-fault: sample run did not end\n");
+	fprintf(stderr, "dibs-fault: ping-pong run did not end\n");
 	return -1;
 }
 
@@ -213,22 +213,22 @@ static int write_nth(int nth_fd, const char *path, const char *cmd,
 }
 
 /*
- * The sweep of the sample's start on device @dev. A failed write must
- * leave the previous run's results as they were, or show the new run as
- * failed with -ENOMEM (its DMBs could not be set up).
+ * The sweep of the ping-pong client's start on device @dev. A failed write
+ * must leave the previous run's results as they were, or show the new run
+ * as failed with -ENOMEM (its DMBs could not be set up).
  */
-static int sample_sweep(const char *dev)
+static int pingpong_sweep(const char *dev)
 {
 	static char base[RESULTS_MAX], now[RESULTS_MAX];
 	char start[256], results[256];
 	unsigned int nth, failed = 0;
 	int nth_fd, err, injected;
 
-	snprintf(start, sizeof(start), SAMPLE "/%s/start", dev);
-	snprintf(results, sizeof(results), SAMPLE "/%s/results", dev);
-	if (write_str(start, SAMPLE_BASE) || sample_wait(results, base) ||
-	    !sample_state_is(base, "done")) {
-		say("sample: first run");
+	snprintf(start, sizeof(start), PINGPONG "/%s/start", dev);
+	snprintf(results, sizeof(results), PINGPONG "/%s/results", dev);
+	if (write_str(start, PINGPONG_BASE) || pingpong_wait(results, base) ||
+	    !pingpong_state_is(base, "done")) {
+		say("pingpong: first run");
 		return -1;
 	}
 	nth_fd = open(FAIL_NTH, O_RDWR);
@@ -237,13 +237,13 @@ static int sample_sweep(const char *dev)
 		return -1;
 	}
 	for (nth = 1; nth <= MAX_POINTS; nth++) {
-		err = write_nth(nth_fd, start, SAMPLE_SWEEP, nth, &injected);
+		err = write_nth(nth_fd, start, PINGPONG_SWEEP, nth, &injected);
 		if (!err) {
-			if (sample_wait(results, base))
+			if (pingpong_wait(results, base))
 				break;
 			if (injected)
 				continue;
-			printf("dibs-fault: sample start on %s: ", dev);
+			printf("dibs-fault: pingpong start on %s: ", dev);
 			printf("%u failure points, %u of them fail it\n",
 			       nth - 1, failed);
 			close(nth_fd);
@@ -251,7 +251,7 @@ static int sample_sweep(const char *dev)
 		}
 		failed++;
 		if (err != ENOMEM || !injected) {
-			printf("dibs-fault: sample start, allocation %u failing: ",
+			printf("dibs-fault: pingpong start, allocation %u failing: ",
 			       nth);
 			printf("%s, failure %sinjected\n", strerror(err),
 			       injected ? "" : "not ");
@@ -260,7 +260,7 @@ static int sample_sweep(const char *dev)
 		if (read_str(results, now, sizeof(now)) < 0)
 			break;
 		if (strcmp(now, base) &&
-		    !(sample_state_is(now, "failed") &&
+		    !(pingpong_state_is(now, "failed") &&
 		      strstr(now, "rounds: " SWEEP_ROUNDS "\n") &&
 		      strstr(now, "last_error: -12\n"))) {
 			printf("dibs-fault: results changed by a failed start (allocation %u):\n%s",
@@ -278,18 +278,18 @@ static int first_entry(const struct dirent *d)
 	return d->d_name[0] != '.';
 }
 
-static void fault_sample(void)
+static void fault_pingpong(void)
 {
 	struct dirent **list;
 	int i, n, ok;
 
-	n = scandir(SAMPLE, &list, first_entry, alphasort);
+	n = scandir(PINGPONG, &list, first_entry, alphasort);
 	if (n <= 0) {
-		printf("dibs-fault: not ok sample_start (no device)\n");
+		printf("dibs-fault: not ok pingpong_start (no device)\n");
 		return;
 	}
-	ok = !sample_sweep(list[0]->d_name);
-	printf("dibs-fault: %s sample_start\n", ok ? "ok" : "not ok");
+	ok = !pingpong_sweep(list[0]->d_name);
+	printf("dibs-fault: %s pingpong_start\n", ok ? "ok" : "not ok");
 	for (i = 0; i < n; i++)
 		free(list[i]);
 	free(list);
@@ -408,7 +408,7 @@ int main(void)
 		printf("dibs-fault: begin\n");
 		fflush(stdout);
 		fault_suites();
-		fault_sample();
+		fault_pingpong();
 		fault_bench();
 		printf("dibs-fault: end\n");
 	}

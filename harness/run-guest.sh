@@ -4,8 +4,9 @@
 # What "make run" does inside the VMs of harness/vm.sh, one role per VM:
 #
 #   run-guest.sh lo      load the loopback device and the sample client,
-#                        show the DIBS devices, run verified ping-pongs over
-#                        the loopback device, report them, unload
+#                        show its greeting; load the ping-pong client, show
+#                        the DIBS devices, run verified ping-pongs over the
+#                        loopback device, report them, unload
 #   run-guest.sh first   with the ivshmem device: wait for the peer VM,
 #                        learn its GID from the device, run the same
 #                        ping-pongs with it, report them, unload
@@ -28,7 +29,7 @@ RUN_TENTHS=1200
 PEER_TENTHS=1200
 
 value() { # key
-	sed -n "s/^$1: //p" "$SAMPLE/results"
+	sed -n "s/^$1: //p" "$PINGPONG/results"
 }
 
 size_text() { # bytes
@@ -45,7 +46,7 @@ size_text() { # bytes
 pingpong() { # rounds size zerocopy [peer=GID]
 	mode=copy
 	[ "$3" = 1 ] && mode=zero-copy
-	echo "rounds=$1 size=$2 zerocopy=$3 $4" > "$SAMPLE/start" ||
+	echo "rounds=$1 size=$2 zerocopy=$3 $4" > "$PINGPONG/start" ||
 		die "cannot start rounds=$1 size=$2 zerocopy=$3 $4"
 	i=0
 	while [ "$(value state)" = running ]; do
@@ -63,13 +64,13 @@ pingpong() { # rounds size zerocopy [peer=GID]
 		       mode, size, rounds, bytes, p50 / 1000, p99 / 1000,
 		       total ? bytes / total * 1000 : 0, moves, signals, state
 	}'
-	move_errors=$(sed -n 's/^dev_move_errors_[a-z]*: //p' "$SAMPLE/results" |
+	move_errors=$(sed -n 's/^dev_move_errors_[a-z]*: //p' "$PINGPONG/results" |
 		awk '{ n += $1 } END { print n + 0 }')
 	if [ "$(value state)" != "done" ] ||
 	   [ "$(value rounds_done)" != "$1" ] ||
 	   [ "$(value bytes_verified)" != $((2 * $1 * $2)) ] ||
 	   [ "$(value errors)" != 0 ] || [ "$move_errors" != 0 ]; then
-		die "$(sed 's/$/;/' "$SAMPLE/results" | tr '\n' ' ')"
+		die "$(sed 's/$/;/' "$PINGPONG/results" | tr '\n' ' ')"
 	fi
 }
 
@@ -105,16 +106,21 @@ statistics() { # device
 		}'
 }
 
-# The sample client is loaded before the device, so that it answers as
+# The ping-pong client is loaded before the device, so that it answers as
 # soon as the other VM can see this one. Loading dibs loads the loopback
 # device too (a soft dependency).
 load_ivshmem() {
-	modprobe dibs_sample || die "modprobe dibs_sample"
+	modprobe dibs_pingpong || die "modprobe dibs_pingpong"
 	modprobe dibs_ivshmem || die "modprobe dibs_ivshmem"
 	wait_for 100 ivshmem_dev || die "no DIBS device on ivshmem"
 	lsmod | grep '^dibs'
 	devices
 	wait_for "$PEER_TENTHS" has_peer || die "the other VM did not show up"
+}
+
+# The greeting of samples/dibs/dibs_sample.c, once it is in the log.
+greeting() {
+	dmesg | grep -E 'dibs_sample: DMB [0-9]+ received "Hello from DIBS"$'
 }
 
 unload() { # modules...
@@ -128,15 +134,20 @@ echo "== kernel $(uname -r), $(nproc) CPUs"
 case $ROLE in
 lo)
 	modprobe dibs_loopback || die "modprobe dibs_loopback"
+	echo "== the sample client greets itself over lo"
 	modprobe dibs_sample || die "modprobe dibs_sample"
+	wait_for 100 greeting || die "no greeting from dibs_sample"
+	rmmod dibs_sample || die "rmmod dibs_sample"
+	echo
+	modprobe dibs_pingpong || die "modprobe dibs_pingpong"
 	lsmod | grep '^dibs'
 	devices
-	SAMPLE=/sys/kernel/debug/dibs_sample/lo
+	PINGPONG=/sys/kernel/debug/dibs_pingpong/lo
 	echo
 	echo "== ping-pong over lo: per round A sends to B, B answers, both verify"
 	pingpongs || exit 1
 	statistics lo
-	unload dibs_sample dibs_loopback dibs
+	unload dibs_pingpong dibs_loopback dibs
 	;;
 first)
 	load_ivshmem
@@ -145,7 +156,7 @@ first)
 	echo "== ping-pong with the other VM ($peer) over $dev"
 	pingpongs "peer=$peer" || exit 1
 	statistics "$dev"
-	unload dibs_sample dibs_ivshmem dibs_loopback dibs
+	unload dibs_pingpong dibs_ivshmem dibs_loopback dibs
 	;;
 second)
 	load_ivshmem
@@ -164,7 +175,7 @@ second)
 		die "expected $runs runs, $rounds rounds, $bytes bytes"
 	fi
 	statistics "$dev"
-	unload dibs_sample dibs_ivshmem dibs_loopback dibs
+	unload dibs_pingpong dibs_ivshmem dibs_loopback dibs
 	;;
 *)
 	die "unknown role $ROLE"

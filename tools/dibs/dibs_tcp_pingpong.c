@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The TCP reference of the DIBS benchmark between two virtual machines: the
- * ping-pong of samples/dibs/dibs_sample.c over a TCP connection, with the
- * same shape. Per round the client sends a message of the round number and
+ * The TCP reference of the DIBS benchmark between two virtual machines:
+ * the ping-pong of drivers/dibs/tests/dibs_pingpong.c over a TCP
+ * connection, with the same shape. Per round the client sends a message of the round number and
  * the payload size, then SIZE bytes that differ every round; the server
  * checks every byte and answers the same way with its own payload, which
  * the client checks in turn. The round trip of each round is timed.
@@ -10,7 +10,7 @@
  *   dibs_tcp_pingpong -s [-p PORT]
  *	serve runs, one connection after another, until killed
  *   dibs_tcp_pingpong -c IPV4_ADDRESS [-p PORT] [-r ROUNDS] [-z SIZE]
- *	run one ping-pong and print its results as the sample client does
+ *	run one ping-pong and print its results as dibs_pingpong does
  *	(state, rounds_done, bytes_verified, round_ns_p50, ...)
  *
  * Both ends set TCP_NODELAY, as a latency-sensitive application would: a
@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #define DEFAULT_PORT	37300
-/* The sample client's bounds on a run. */
+/* The ping-pong client's bounds on a run. */
 #define MAX_ROUNDS	100000
 #define MAX_SIZE	(1024 * 1024)
 
@@ -47,7 +47,7 @@ static void die(const char *what)
 	exit(1);
 }
 
-/* The sample client's payload of round @round from end @from (0 or 1). */
+/* The ping-pong client's payload of round @round from end @from (0 or 1). */
 static void fill(uint8_t *buf, uint32_t size, uint32_t round, int from)
 {
 	uint64_t x = (round * 2ULL + from + 1) * 0x9e3779b97f4a7c15ULL, le;

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Bad input to the debugfs files of the sample client, of the loopback
+# Bad input to the debugfs files of the ping-pong client, of the loopback
 # driver and of the benchmark client, and to the benchmark's parameters:
 # each write fails with the documented error and changes nothing.
 # shellcheck disable=SC3043 # busybox sh, dash and bash have "local"
@@ -72,9 +72,9 @@ reps_over_max|reps 1002'
 start_rejects() { # input
 	local before
 
-	before=$(log_count "dibs_sample: lo: ")
-	expect_write "$SAMPLE/lo/start" "$1" EINVAL || return 1
-	[ "$(log_count "dibs_sample: lo: ")" -gt "$before" ] ||
+	before=$(log_count "dibs_pingpong: lo: ")
+	expect_write "$PINGPONG/lo/start" "$1" EINVAL || return 1
+	[ "$(log_count "dibs_pingpong: lo: ")" -gt "$before" ] ||
 		fail "no kernel log message for \"$1\"" || return 1
 	expect_eq "state after \"$1\"" "$(result_of lo state)" idle
 }
@@ -84,7 +84,7 @@ start_fails() { # input error
 	local input
 
 	input=$(echo "$1" | sed "s/GID_LO/$(cat "$CLASS/lo/gid")/")
-	expect_write "$SAMPLE/lo/start" "$input" "$2" &&
+	expect_write "$PINGPONG/lo/start" "$input" "$2" &&
 		expect_eq "state after \"$input\"" "$(result_of lo state)" idle
 }
 
@@ -99,7 +99,7 @@ start_rejects_overlong_input() {
 
 start_busy_while_running() {
 	lo_add lo1 && start_run lo1 "$LONG_RUN" || return 1
-	expect_write "$SAMPLE/lo1/start" "rounds=1 size=1" EBUSY &&
+	expect_write "$PINGPONG/lo1/start" "rounds=1 size=1" EBUSY &&
 		running lo1 && expect_eq "lo1 rounds" \
 			"$(result_of lo1 rounds)" 1000000 || return 1
 	lo_del lo1
@@ -127,13 +127,13 @@ bench_param_rejects() { # "parameter value"
 }
 
 results_is_read_only() {
-	[ "$(write_status "$SAMPLE/lo/results" "rounds=1 size=1")" != 0 ] ||
+	[ "$(write_status "$PINGPONG/lo/results" "rounds=1 size=1")" != 0 ] ||
 		fail "writing results succeeded" || return 1
 	expect_eq "state" "$(result_of lo state)" idle
 }
 
 start_is_write_only() {
-	if cat "$SAMPLE/lo/start" > /dev/null 2>&1; then
+	if cat "$PINGPONG/lo/start" > /dev/null 2>&1; then
 		fail "reading start succeeded"
 		return 1
 	fi

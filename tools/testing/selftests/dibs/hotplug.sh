@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Hot-add and hot-remove loopback devices while the sample client is
+# Hot-add and hot-remove loopback devices while the ping-pong client is
 # attached and ping-pongs run.
 # shellcheck disable=SC3043 # busybox sh, dash and bash have "local"
 
@@ -26,8 +26,8 @@ progressed() { # device rounds-done-before
 
 add_device_with_client() {
 	lo_add lo1 || return 1
-	[ -e "$SAMPLE/lo1/start" ] && [ -e "$SAMPLE/lo1/results" ] ||
-		fail "no $SAMPLE/lo1/{start,results}" || return 1
+	[ -e "$PINGPONG/lo1/start" ] && [ -e "$PINGPONG/lo1/results" ] ||
+		fail "no $PINGPONG/lo1/{start,results}" || return 1
 	expect_eq "lo1 state" "$(result_of lo1 state)" idle
 }
 
@@ -35,7 +35,7 @@ add_device_with_client() {
 add_device_during_traffic() {
 	start_run lo "$LONG_RUN" || return 1
 	lo_add lo2 || return 1
-	[ -e "$SAMPLE/lo2/start" ] || fail "no $SAMPLE/lo2" || return 1
+	[ -e "$PINGPONG/lo2/start" ] || fail "no $PINGPONG/lo2" || return 1
 	run_ok lo2 rounds=200 size=4096 && still_running lo 0
 }
 
@@ -45,12 +45,12 @@ remove_device_during_traffic() {
 	start_run lo1 "$LONG_RUN" zerocopy=1 || return 1
 	running lo1 || fail "lo1 not running" || return 1
 	done_lo=$(result_of lo rounds_done)
-	aborted=$(log_count "dibs lo1: dibs_sample: run aborted after")
+	aborted=$(log_count "dibs lo1: dibs_pingpong: run aborted after")
 	lo_del lo1 || return 1
-	[ "$(log_count "dibs lo1: dibs_sample: run aborted after")" -gt \
+	[ "$(log_count "dibs lo1: dibs_pingpong: run aborted after")" -gt \
 		"$aborted" ] || fail "the aborted run on lo1 was not reported" ||
 		return 1
-	absent "$SAMPLE/lo1" "$CLASS/lo1" ||
+	absent "$PINGPONG/lo1" "$CLASS/lo1" ||
 		fail "lo1 stays after its removal" || return 1
 	still_running lo "$done_lo" && run_ok lo2 rounds=100 size=65537
 }
@@ -76,7 +76,7 @@ remove_busy_devices_in_turn() {
 		shift
 		done_lo=$(result_of lo rounds_done)
 		lo_del "$dev" || return 1
-		absent "$SAMPLE/$dev" || fail "$SAMPLE/$dev stays" || return 1
+		absent "$PINGPONG/$dev" || fail "$PINGPONG/$dev stays" || return 1
 		still_running lo "$done_lo" || return 1
 		for other in "$@"; do
 			running "$other" || fail "$other stopped" || return 1
@@ -89,8 +89,8 @@ remove_driver_during_traffic() {
 	start_run lo1 "$LONG_RUN" || return 1
 	timeout 60 rmmod dibs_loopback ||
 		fail "rmmod dibs_loopback failed during runs" || return 1
-	[ -d "$SAMPLE" ] && [ -z "$(ls "$SAMPLE")" ] ||
-		fail "$SAMPLE is missing or not empty" || return 1
+	[ -d "$PINGPONG" ] && [ -z "$(ls "$PINGPONG")" ] ||
+		fail "$PINGPONG is missing or not empty" || return 1
 	modprobe dibs_loopback && run_ok lo rounds=100 size=4096
 }
 

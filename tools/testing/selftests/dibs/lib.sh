@@ -17,7 +17,7 @@ fi
 
 DEBUGFS=/sys/kernel/debug
 LO_CTL=$DEBUGFS/dibs_loopback
-SAMPLE=$DEBUGFS/dibs_sample
+PINGPONG=$DEBUGFS/dibs_pingpong
 BENCH=$DEBUGFS/dibs_bench
 BENCH_PARAMS=/sys/module/dibs_bench/parameters
 CLASS=/sys/class/dibs
@@ -115,7 +115,8 @@ absent() { # path...
 unload_all() {
 	local module
 
-	for module in dibs_bench dibs_sample dibs_loopback dibs; do
+	for module in dibs_sample dibs_bench dibs_pingpong dibs_loopback \
+		dibs; do
 		if grep -q "^$module " /proc/modules; then
 			rmmod "$module" || return 1
 		fi
@@ -127,7 +128,7 @@ load_all() {
 	unload_all || fail "cannot unload the DIBS modules" || return 1
 	modprobe dibs_loopback || fail "modprobe dibs_loopback failed" ||
 		return 1
-	modprobe dibs_sample || fail "modprobe dibs_sample failed"
+	modprobe dibs_pingpong || fail "modprobe dibs_pingpong failed"
 }
 
 lo_add() { # name
@@ -138,9 +139,9 @@ lo_del() { # name
 	expect_write "$LO_CTL/del_device" "$1" 0
 }
 
-# One value of a device's sample client results.
+# One value of a device's ping-pong client results.
 result_of() { # device key
-	sed -n "s/^$2: //p" "$SAMPLE/$1/results" 2>/dev/null
+	sed -n "s/^$2: //p" "$PINGPONG/$1/results" 2>/dev/null
 }
 
 running() { # device
@@ -155,7 +156,7 @@ start_run() { # device parameters...
 	local dev="$1"
 
 	shift
-	expect_write "$SAMPLE/$dev/start" "$*" 0
+	expect_write "$PINGPONG/$dev/start" "$*" 0
 }
 
 # Start a run and wait for its end; fail unless it ends as done with every
@@ -182,7 +183,7 @@ check_done() { # device rounds size
 	   check_latencies "$1"; then
 		return 0
 	fi
-	sed 's/^/# /' "$SAMPLE/$1/results"
+	sed 's/^/# /' "$PINGPONG/$1/results"
 	return 1
 }
 

@@ -1,13 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Load and unload the DIBS core, the loopback device and the sample client
+# Load and unload the DIBS core, the loopback device and the ping-pong client
 # in every order, also while a ping-pong runs.
 # shellcheck disable=SC3043 # busybox sh, dash and bash have "local"
 
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
 
-ABORTED_LO="dibs lo: dibs_sample: run aborted after"
+ABORTED_LO="dibs lo: dibs_pingpong: run aborted after"
 
 cleanup() {
 	unload_all
@@ -18,23 +18,23 @@ trap cleanup EXIT
 # insmod, because modprobe would bring the loopback device with the core.
 client_before_device() {
 	unload_all || return 1
-	insmod "$(modinfo -n dibs)" && insmod "$(modinfo -n dibs_sample)" ||
-		fail "insmod of dibs and dibs_sample failed" || return 1
+	insmod "$(modinfo -n dibs)" && insmod "$(modinfo -n dibs_pingpong)" ||
+		fail "insmod of dibs and dibs_pingpong failed" || return 1
 	if grep -q '^dibs_loopback ' /proc/modules; then
 		fail "insmod dibs loaded dibs_loopback"
 		return 1
 	fi
-	[ -d "$SAMPLE" ] && [ -z "$(ls "$SAMPLE")" ] ||
-		fail "$SAMPLE is missing or not empty" || return 1
+	[ -d "$PINGPONG" ] && [ -z "$(ls "$PINGPONG")" ] ||
+		fail "$PINGPONG is missing or not empty" || return 1
 	modprobe dibs_loopback || fail "modprobe dibs_loopback failed" ||
 		return 1
-	[ -d "$SAMPLE/lo" ] || fail "no $SAMPLE/lo after loading the device" ||
+	[ -d "$PINGPONG/lo" ] || fail "no $PINGPONG/lo after loading the device" ||
 		return 1
 	rmmod dibs_loopback || fail "rmmod dibs_loopback failed" || return 1
-	absent "$SAMPLE/lo" || fail "$SAMPLE/lo stays after device removal" ||
+	absent "$PINGPONG/lo" || fail "$PINGPONG/lo stays after device removal" ||
 		return 1
-	rmmod dibs_sample dibs || fail "rmmod failed" || return 1
-	absent "$SAMPLE" || fail "$SAMPLE stays after rmmod"
+	rmmod dibs_pingpong dibs || fail "rmmod failed" || return 1
+	absent "$PINGPONG" || fail "$PINGPONG stays after rmmod"
 }
 
 # modprobe loads the loopback device with the core (a soft dependency), as
@@ -51,9 +51,9 @@ core_brings_loopback() {
 	grep -q '^dibs ' /proc/modules || fail "dibs went with dibs_loopback" ||
 		return 1
 	absent "$CLASS/lo" || fail "$CLASS/lo stays after rmmod" || return 1
-	modprobe dibs_sample || fail "modprobe dibs_sample failed" || return 1
-	[ -d "$SAMPLE/lo" ] ||
-		fail "modprobe dibs_sample did not bring the device back" ||
+	modprobe dibs_pingpong || fail "modprobe dibs_pingpong failed" || return 1
+	[ -d "$PINGPONG/lo" ] ||
+		fail "modprobe dibs_pingpong did not bring the device back" ||
 		return 1
 	unload_all
 }
@@ -64,11 +64,11 @@ device_before_client() {
 	modprobe dibs_loopback || fail "modprobe dibs_loopback failed" ||
 		return 1
 	[ -e "$CLASS/lo" ] || fail "no $CLASS/lo" || return 1
-	modprobe dibs_sample || fail "modprobe dibs_sample failed" || return 1
-	[ -d "$SAMPLE/lo" ] || fail "no $SAMPLE/lo after loading the client" ||
+	modprobe dibs_pingpong || fail "modprobe dibs_pingpong failed" || return 1
+	[ -d "$PINGPONG/lo" ] || fail "no $PINGPONG/lo after loading the client" ||
 		return 1
-	rmmod dibs_sample || fail "rmmod dibs_sample failed" || return 1
-	absent "$SAMPLE" || fail "$SAMPLE stays after rmmod" || return 1
+	rmmod dibs_pingpong || fail "rmmod dibs_pingpong failed" || return 1
+	absent "$PINGPONG" || fail "$PINGPONG stays after rmmod" || return 1
 	[ -e "$CLASS/lo" ] || fail "$CLASS/lo went with the client" || return 1
 	rmmod dibs_loopback dibs || fail "rmmod failed" || return 1
 	absent "$CLASS/lo" || fail "$CLASS/lo stays after rmmod"
@@ -86,7 +86,7 @@ core_stays_while_used() {
 		fail "rmmod dibs succeeded under a client"
 		return 1
 	fi
-	rmmod dibs_sample dibs || fail "rmmod failed"
+	rmmod dibs_pingpong dibs || fail "rmmod failed"
 }
 
 # Removing the device aborts the run; the client stays usable.
@@ -98,10 +98,10 @@ unload_device_during_run() {
 	aborted=$(log_count "$ABORTED_LO")
 	timeout 60 rmmod dibs_loopback ||
 		fail "rmmod dibs_loopback failed during a run" || return 1
-	absent "$SAMPLE/lo" || fail "$SAMPLE/lo stays after rmmod" || return 1
+	absent "$PINGPONG/lo" || fail "$PINGPONG/lo stays after rmmod" || return 1
 	[ "$(log_count "$ABORTED_LO")" -gt "$aborted" ] ||
 		fail "the aborted run on lo was not reported" || return 1
-	grep -q '^dibs_sample ' /proc/modules || fail "client went away" ||
+	grep -q '^dibs_pingpong ' /proc/modules || fail "client went away" ||
 		return 1
 	modprobe dibs_loopback || fail "modprobe dibs_loopback failed" ||
 		return 1
@@ -115,13 +115,13 @@ unload_client_during_run() {
 	load_all && start_run lo "$LONG_RUN" || return 1
 	running lo || fail "run on lo not running" || return 1
 	aborted=$(log_count "$ABORTED_LO")
-	timeout 60 rmmod dibs_sample ||
-		fail "rmmod dibs_sample failed during a run" || return 1
-	absent "$SAMPLE" || fail "$SAMPLE stays after rmmod" || return 1
+	timeout 60 rmmod dibs_pingpong ||
+		fail "rmmod dibs_pingpong failed during a run" || return 1
+	absent "$PINGPONG" || fail "$PINGPONG stays after rmmod" || return 1
 	[ "$(log_count "$ABORTED_LO")" -gt "$aborted" ] ||
 		fail "the aborted run on lo was not reported" || return 1
 	[ -e "$CLASS/lo" ] || fail "$CLASS/lo went with the client" || return 1
-	modprobe dibs_sample || fail "modprobe dibs_sample failed" || return 1
+	modprobe dibs_pingpong || fail "modprobe dibs_pingpong failed" || return 1
 	run_ok lo rounds=100 size=4096
 }
 
@@ -130,9 +130,9 @@ unload_all_during_runs() {
 	load_all && lo_add lo1 && lo_add lo2 || return 1
 	start_run lo "$LONG_RUN" && start_run lo1 "$LONG_RUN" &&
 		start_run lo2 "$LONG_RUN" zerocopy=1 || return 1
-	timeout 60 rmmod dibs_sample dibs_loopback dibs ||
+	timeout 60 rmmod dibs_pingpong dibs_loopback dibs ||
 		fail "rmmod of all modules failed during runs" || return 1
-	absent "$SAMPLE" "$LO_CTL" "$CLASS" ||
+	absent "$PINGPONG" "$LO_CTL" "$CLASS" ||
 		fail "debugfs or sysfs entries stay after rmmod"
 }
 

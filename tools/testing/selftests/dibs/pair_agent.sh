@@ -10,7 +10,7 @@
 
 PORT=/dev/ttyS2
 DEBUGFS=/sys/kernel/debug
-SAMPLE_ROOT=$DEBUGFS/dibs_sample
+PINGPONG_ROOT=$DEBUGFS/dibs_pingpong
 IVSHMEM_ROOT=$DEBUGFS/dibs_ivshmem
 
 # The name of the ivshmem device, once it is there.
@@ -24,9 +24,9 @@ peer_gid() { # [except]
 		"$IVSHMEM_ROOT/$(dev)/peers" 2>/dev/null
 }
 
-# One value of the sample's results on the ivshmem device.
+# One value of the ping-pong client's results on the ivshmem device.
 value() { # key
-	sed -n "s/^$1: //p" "$SAMPLE_ROOT/$(dev)/results"
+	sed -n "s/^$1: //p" "$PINGPONG_ROOT/$(dev)/results"
 }
 
 # Seconds since boot, without a process of its own.
@@ -51,7 +51,7 @@ wait_for() { # tenths command...
 }
 
 has_dev() {
-	[ -n "$(dev)" ] && [ -d "$SAMPLE_ROOT/$(dev)" ]
+	[ -n "$(dev)" ] && [ -d "$PINGPONG_ROOT/$(dev)" ]
 }
 
 has_peer() {
@@ -85,21 +85,21 @@ is_not() { # key value
 
 # Start a run with the peer; "start" fails with the write's error.
 start() { # peer rounds size zerocopy
-	echo "rounds=$2 size=$3 zerocopy=$4 peer=$1" > "$SAMPLE_ROOT/$(dev)/start"
+	echo "rounds=$2 size=$3 zerocopy=$4 peer=$1" > "$PINGPONG_ROOT/$(dev)/start"
 }
 
 # Run with the peer until the run ends, and check that it completed.
 pingpong() { # peer rounds size zerocopy
 	start "$@" && wait_for 1200 is_not state running || return 1
 	if ! is state done || ! is bytes_verified $((2 * $2 * $3)); then
-		cat "$SAMPLE_ROOT/$(dev)/results"
+		cat "$PINGPONG_ROOT/$(dev)/results"
 		return 1
 	fi
 }
 
-# Load the sample before the device, so that it answers once peers see it.
+# Load the client before the device, so that it answers once peers see it.
 load() {
-	modprobe dibs_sample && modprobe dibs_ivshmem && wait_for 300 has_dev
+	modprobe dibs_pingpong && modprobe dibs_ivshmem && wait_for 300 has_dev
 }
 
 stty -F "$PORT" raw -echo || exit 1

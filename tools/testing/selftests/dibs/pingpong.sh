@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Verified ping-pong runs of the sample client over a loopback device, from
+# Verified runs of the ping-pong client over a loopback device, from
 # 1 byte to 1 MiB, with move_data() and with zero-copy writes; the device's
 # statistics must count exactly what each run did.
 # shellcheck disable=SC3043 # busybox sh, dash and bash have "local"
@@ -10,7 +10,7 @@
 
 SIZES="1 63 4096 65537 1048576"
 STATS=/sys/class/dibs/lo/statistics
-# The sample's control message (struct sample_msg) and control DMB.
+# The client's control message (struct pingpong_msg) and control DMB.
 MSG_LEN=8
 CTRL_LEN=64
 
@@ -69,7 +69,7 @@ counts_add_up() { # before after rounds size zerocopy
 	expect_eq dmb_bytes "$(grew "$1" "$2" dmb_bytes)" 0 &&
 	expect_eq attaches "$(grew "$1" "$2" attaches)" $maps &&
 	expect_eq detaches "$(grew "$1" "$2" detaches)" $maps &&
-	# The sample reports the same for its run.
+	# The client reports the same for its run.
 	expect_eq dev_moves "$(result_of lo dev_moves)" \
 		"$(grew "$1" "$2" moves)" &&
 	expect_eq dev_signals_delivered "$(result_of lo dev_signals_delivered)" \

@@ -59,15 +59,15 @@ events_listed() {
 # The client and a device arrive and leave.
 registry_events() {
 	unload_all && modprobe dibs_loopback && trace_on || return 1
-	modprobe dibs_sample && lo_add lo1 && lo_del lo1 &&
-		rmmod dibs_sample || return 1
+	modprobe dibs_pingpong && lo_add lo1 && lo_del lo1 &&
+		rmmod dibs_pingpong || return 1
 	expect_eq client_register "$(lines dibs_client_register \
-		client=dibs_sample dmbs=0)" 1 &&
+		client=dibs_pingpong dmbs=0)" 1 &&
 	expect_eq dev_add "$(lines dibs_dev_add dev=lo1 fabric_id=0xffff \
 		max_dmbs=5000)" 1 &&
 	expect_eq dev_del "$(lines dibs_dev_del dev=lo1 dmbs=0)" 1 &&
 	expect_eq client_unregister "$(lines dibs_client_unregister \
-		client=dibs_sample dmbs=0)" 1
+		client=dibs_pingpong dmbs=0)" 1
 }
 
 # A ping-pong registers four DMBs (a data and a control DMB per endpoint)

@@ -4,7 +4,7 @@
 # DIBS between virtual machines: boot guests of the stock Debian 6.12
 # kernel (harness/vm.sh) on one fabric of the ivshmem fabric server
 # (tools/dibs), with this tree's modules, and test what one guest sees of
-# the others through the dibs_ivshmem device and the sample client:
+# the others through the dibs_ivshmem device and the ping-pong client:
 # ping-pongs both ways and both at once, a peer's client or device going
 # away in the middle of a run, module unload in both orders on either
 # side, a peer VM killed in the middle of a run and a fresh VM taking its
@@ -237,10 +237,10 @@ interrupted() { # vm-acting command check-on-a check-on-b
 }
 
 peer_client_goes() {
-	interrupted b "rmmod dibs_sample" \
+	interrupted b "rmmod dibs_pingpong" \
 		"wait_for 300 is_not state running &&
 		 failed_with $PEER_CLIENT_GONE" "" &&
-		on b "modprobe dibs_sample && wait_for 300 has_dev" &&
+		on b "modprobe dibs_pingpong && wait_for 300 has_dev" &&
 		pingpongs a b
 }
 
@@ -258,14 +258,14 @@ peer_device_goes() {
 
 # Unload order on the side that runs: client first, then device.
 own_client_goes() {
-	interrupted a "rmmod dibs_sample && rmmod dibs_ivshmem" "" \
+	interrupted a "rmmod dibs_pingpong && rmmod dibs_ivshmem" "" \
 		"wait_for 300 is serving none" &&
 		on a "load && wait_for 300 has_peer" && pingpongs a b
 }
 
 # And device first, then client.
 own_device_goes() {
-	interrupted a "rmmod dibs_ivshmem && rmmod dibs_sample" "" \
+	interrupted a "rmmod dibs_ivshmem && rmmod dibs_pingpong" "" \
 		"wait_for 300 is serving none" &&
 		on a "load && wait_for 300 has_peer" && pingpongs b a
 }
@@ -293,7 +293,7 @@ server_restarts() {
 }
 
 unload_all() { # vm
-	on "$1" "rmmod dibs_sample dibs_ivshmem dibs_loopback dibs &&
+	on "$1" "rmmod dibs_pingpong dibs_ivshmem dibs_loopback dibs &&
 		! grep -q '^dibs' /proc/modules"
 }
 
