@@ -49,8 +49,8 @@ step kunit-x86_64 "$REPO/harness/kunit.sh" x86_64
 step kunit-s390 "$REPO/harness/kunit.sh" s390
 step gates "$REPO/harness/gates.sh"
 step bench-smoke "$REPO/harness/bench.sh" --smoke
-step selftests "$REPO/tools/testing/selftests/dibs/vmtest.sh"
-step selftests-pair "$REPO/tools/testing/selftests/dibs/vmtest_pair.sh"
+step selftests "$REPO/harness/selftests.sh"
+step selftests-pair "$REPO/harness/selftests-pair.sh"
 
 echo
 if [ -s "$RESULTS.details" ]; then

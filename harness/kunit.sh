@@ -311,9 +311,9 @@ fi
 # reported as "selftest:smcd:<point>", and those of the boot that waits
 # out SMC's link group timer (with time warped) as "selftest:smcd_idle:".
 if [ "$arch" = x86_64 ] && [ -z "${DIBS_NO_SMCD:-}" ]; then
-	"$REPO/tools/testing/selftests/dibs/vmtest.sh" -k "$build_dir" smcd ||
+	"$REPO/harness/selftests.sh" -k "$build_dir" smcd ||
 		rc=1
-	"$REPO/tools/testing/selftests/dibs/vmtest.sh" -k "$build_dir" -w \
+	"$REPO/harness/selftests.sh" -k "$build_dir" -w \
 		smcd_idle || rc=1
 	# Between two VMs over the ivshmem fabric, "selftest-smcd-pair:".
 	"$REPO/harness/smcd-pair.sh" "$build_dir" || rc=1

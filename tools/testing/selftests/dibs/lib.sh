@@ -32,9 +32,10 @@ grep -q " $DEBUGFS debugfs " /proc/mounts ||
 
 # Every test ends with a check of what it left in the kernel log and the
 # taint flags (dibs_finished), so that none depends on another running
-# after it. Lines that mean a bug, and the taint flags that loading
-# out-of-tree, unsigned modules sets (O and E).
-BAD_LOG='WARN|BUG|lockdep|KASAN|leak|Call Trace'
+# after it. The lines that mean a bug (one extended regular expression per
+# line), and the taint flags that loading out-of-tree, unsigned modules
+# sets (O and E).
+SPLAT_PATTERNS=$DIR/splat_patterns
 EXPECTED_TAINT=$(((1 << 12) | (1 << 13)))
 LOG_START=$(dmesg | wc -l)
 TAINT_START=$(cat /proc/sys/kernel/tainted)
@@ -218,7 +219,7 @@ dibs_set_plan() { # checks
 kernel_log_clean() {
 	local bad taint
 
-	bad=$(dmesg | tail -n +$((LOG_START + 1)) | grep -E "$BAD_LOG")
+	bad=$(dmesg | tail -n +$((LOG_START + 1)) | grep -E -f "$SPLAT_PATTERNS")
 	[ -z "$bad" ] || fail "kernel log has: $bad"
 	taint=$(cat /proc/sys/kernel/tainted)
 	[ $((taint & ~TAINT_START & ~EXPECTED_TAINT)) -eq 0 ] ||

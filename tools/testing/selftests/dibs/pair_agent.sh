@@ -1,11 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# The guest side of vmtest_pair.sh: runs the commands the host sends on the
-# third serial port (ttyS2), one per line, "<number> <command>", each in a
-# subshell with the helpers below, and answers with the command's output
-# and a line "DIBS_AGENT_RC=<number> <exit status>". The line "exit" ends
-# it, and with it the VM. Not a test of its own.
+# The guest side of the tests between VMs that the host drives: runs the
+# commands the host sends on the third serial port (ttyS2), one per line,
+# "<number> <command>", each in a subshell with the helpers below, and
+# answers with the command's output and a line "DIBS_AGENT_RC=<number>
+# <exit status>". The line "exit" ends it, and with it the VM. Not a test
+# of its own.
 # shellcheck disable=SC3043 # busybox sh, dash and bash have "local"
 
 PORT=/dev/ttyS2

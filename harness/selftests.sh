@@ -6,10 +6,10 @@
 # kselftest installs them, and run by its run_kselftest.sh with the
 # per-test time limit of "settings".
 #
-#   tools/testing/selftests/dibs/vmtest.sh [-k BUILD_DIR] [-w] [TEST...]
+#   harness/selftests.sh [-k BUILD_DIR] [-w] [TEST...]
 #
-# TEST is one of the TEST_PROGS of the Makefile, or of its
-# TEST_PROGS_EXTENDED (smcd), with or without ".sh" (default: all
+# TEST is one of the TEST_PROGS of tools/testing/selftests/dibs/Makefile,
+# or of its TEST_PROGS_EXTENDED (smcd), with or without ".sh" (default: all
 # TEST_PROGS; none depends on another or on their order). -k boots the
 # x86_64 kernel built in BUILD_DIR with its modules instead (see
 # harness/vm.sh); smcd needs that, with the DIBS-era x86_64 KUnit kernel
@@ -24,9 +24,8 @@
 # kernel splat in the VM's logs fails "selftest:kernel-log". The exit
 # status is non-zero on any failure.
 
-DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=../../../../harness/lib.sh
-. "$DIR/../../../../harness/lib.sh"
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 work=$BUILD/selftests
 failed=0
@@ -75,14 +74,14 @@ done
 
 # The runner runs what its list names: add the extended tests asked for.
 # A test's "# timeout: SECONDS" line overrides the limit of "settings".
-per_test=$(sed -n 's/^timeout=//p' "$DIR/settings")
+per_test=$(sed -n 's/^timeout=//p' "$inst/dibs/settings")
 override=
 vm_timeout=120
 runner_args=()
 for t in "${tests[@]}"; do
 	grep -qxF "dibs:$t" "$inst/kselftest-list.txt" ||
 		echo "dibs:$t" >> "$inst/kselftest-list.txt"
-	own=$(sed -n 's/^# timeout: \([0-9]*\)$/\1/p' "$DIR/$t")
+	own=$(sed -n 's/^# timeout: \([0-9]*\)$/\1/p' "$inst/dibs/$t")
 	[ -n "$own" ] && [ "$own" -gt "${override:-0}" ] && override=$own
 	vm_timeout=$((vm_timeout + ${own:-$per_test}))
 	runner_args+=(-t "dibs:$t")

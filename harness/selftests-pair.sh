@@ -11,7 +11,7 @@
 # place, the fabric server restarting, and bad input to the driver's
 # debugfs file.
 #
-#   tools/testing/selftests/dibs/vmtest_pair.sh
+#   harness/selftests-pair.sh
 #
 # The host drives each guest through pair_agent.sh on a serial port, so
 # the tests read as one script. Each check is reported as
@@ -19,9 +19,11 @@
 # guest's kernel log must be free of splats ("selftest-pair:kernel-log-<vm>").
 # The exit status is non-zero on any failure.
 
-DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=../../../../harness/lib.sh
-. "$DIR/../../../../harness/lib.sh"
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+# The guest's agent, a file of the selftests.
+AGENT=$REPO/tools/testing/selftests/dibs/pair_agent.sh
 
 work=$BUILD/selftests-pair
 # Bound of each guest's life, of one command, and of a guest's boot.
@@ -97,7 +99,7 @@ launch() { # vm
 		-q -chardev -q "pipe,id=ctl,path=$d/ctl" \
 		-q -device -q "isa-serial,chardev=ctl,index=2" \
 		-q -pidfile -q "$d/qemu.pid" \
-		"$DIR/pair_agent.sh" > "$d/vm.out" 2>&1 &
+		"$AGENT" > "$d/vm.out" 2>&1 &
 	vm_pid[$1]=$!
 	# Read and write ends both: opening never blocks, QEMU or not.
 	exec {in_fd[$1]}<> "$d/ctl.in" {out_fd[$1]}<> "$d/ctl.out"
@@ -302,7 +304,7 @@ unload_all() { # vm
 rm -rf "$work"
 mkdir -p "$work/selftests/dibs" "$work/server"
 echo 0 > "$work/seq"
-cp "$DIR/pair_agent.sh" "$work/selftests/dibs/"
+cp "$AGENT" "$work/selftests/dibs/"
 make -s -C "$REPO/tools/dibs" OUTPUT="$work/server/" > "$work/server/build.log" 2>&1 ||
 	die "cannot build the fabric server (log: $work/server/build.log)"
 
