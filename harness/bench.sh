@@ -82,8 +82,7 @@ GUEST
 
 # UML: a kernel without debug options, with everything of ours built in.
 run_um() {
-	local config=$work/bench-um.config root=$work/um-root
-	local log=$work/um.log
+	local config=$work/bench-um.config log=$work/um.log
 
 	"$REPO/harness/tree.sh" || return 1
 	# DIBS-era kernels offer DIBS under NET; kunit.py's UML configuration
@@ -109,38 +108,9 @@ run_um() {
 		return 1
 	fi
 
-	rm -rf "$root"
-	mkdir -p "$root"/{bin,proc,sys,dev,tmp}
-	cp /bin/busybox "$root/bin/busybox"
-	cp "$work/guest.sh" "$root/guest.sh"
-	cat > "$root/init" <<-EOF
-	#!/bin/busybox sh
-	/bin/busybox --install -s /bin
-	mount -t proc none /proc
-	mount -t sysfs none /sys
-	mount -t debugfs none /sys/kernel/debug
-	echo DIBS_BENCH_START
-	sh /guest.sh $iters $reps $rounds
-	echo DIBS_BENCH_END
-	poweroff -f
-	EOF
-	chmod +x "$root/init"
-	(cd "$root" && find . | cpio -o -H newc --quiet) > "$work/um-initrd.cpio" ||
-		return 1
-
 	log "running the benchmark in UML"
-	timeout -k 10 1800 "$um_build/linux" mem=512M \
-		initrd="$work/um-initrd.cpio" rdinit=/init loglevel=4 \
-		console=tty < /dev/null > "$log" 2>&1
-	tr -d '\r' < "$log" > "$log.tmp" && mv "$log.tmp" "$log"
-	if ! grep -q DIBS_BENCH_END "$log"; then
-		echo "the UML run did not finish (log: $log)" >&2
-		return 1
-	fi
-	if find_splats "$log" >&2; then
-		echo "kernel splat in the UML run (log: $log)" >&2
-		return 1
-	fi
+	"$REPO/harness/vm.sh" -k "$um_build" -a um -t 1800 -o "$log" \
+		"$work/guest.sh" "$iters" "$reps" "$rounds" > /dev/null || return 1
 	sed -n 's/^dibs-bench-row: //p' "$log" > "$work/um.rows"
 }
 

@@ -53,16 +53,14 @@ x86_64|kcsan)
 		       --kunitconfig="$REPO/harness/debug.config"
 		       --kunitconfig="$REPO/harness/fault.config")
 	fi
-	cc= qemu_arch=x86_64 kernel=arch/x86/boot/bzImage
-	qemu_args=(-bios qboot.rom)
+	cc= qemu_arch=x86_64
 	;;
 s390)
 	args=(--arch=s390 --cross_compile=s390x-linux-gnu-
 	      --qemu_args='-smp 2'
 	      --kunitconfig=drivers/s390/net
 	      --kunitconfig="$REPO/harness/debug.config")
-	cc=s390x-linux-gnu- qemu_arch=s390x kernel=arch/s390/boot/bzImage
-	qemu_args=(-machine s390-ccw-virtio -cpu qemu)
+	cc=s390x-linux-gnu- qemu_arch=s390x
 	;;
 *)
 	die "unknown architecture $arch"
@@ -176,31 +174,20 @@ fi
 [ "$arch" = kcsan ] && exit $rc
 
 # kunit.py reboots as soon as the suites are done, long before kmemleak's
-# first automatic scan. So boot the same kernel once more, with an
-# initramfs whose /init (harness/leakcheck-init.c, built static for the
-# architecture) runs after the built-in suites, asks kmemleak for a scan and
-# prints what it found.
+# first automatic scan. So boot the same kernel once more (harness/vm.sh),
+# with an initramfs whose /init (harness/leakcheck-init.c, built static for
+# the architecture) runs after the built-in suites, asks kmemleak for a
+# scan and prints what it found.
 leakcheck() {
-	local dir initrd=$build_dir/leakcheck-initrd.cpio
+	local init=$build_dir/leakcheck-init
 	local log=$build_dir/leakcheck.log
 
-	dir=$(mktemp -d) || return 1
-	if ! "${cc}gcc" -static -O2 -Wall -o "$dir/init" \
-			"$REPO/harness/leakcheck-init.c"; then
-		rm -rf "$dir"
-		return 1
-	fi
-	(cd "$dir" && echo init | cpio -o -H newc --quiet) > "$initrd"
-	rm -rf "$dir"
-
+	"${cc}gcc" -static -O2 -Wall -o "$init" \
+		"$REPO/harness/leakcheck-init.c" || return 1
 	log "leak check: booting the KUnit kernel with an initramfs"
-	timeout 1500 "qemu-system-${qemu_arch}" -nodefaults -m 1024 -smp 2 \
-		"${qemu_args[@]}" -kernel "$build_dir/$kernel" \
-		-initrd "$initrd" \
-		-append "console=ttyS0 kunit.enable=1 rdinit=/init panic=-1" \
-		-no-reboot -nographic -serial stdio < /dev/null > "$log" 2>&1
-	# The serial console ends lines with CR LF.
-	sed -i 's/\r$//' "$log"
+	"$REPO/harness/vm.sh" -k "$build_dir" -a "$arch" \
+		-i "$init" -t 1500 -o "$log" -n "leakcheck-$arch" \
+		-A "kunit.enable=1" || return 1
 	if ! grep -q 'dibs-leakcheck: done' "$log"; then
 		log "leak check did not finish: $log"
 		return 1

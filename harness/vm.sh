@@ -1,16 +1,28 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Boot the stock Debian 6.12 kernel in QEMU with this project's modules and
-# run one script in it.
+# Boot a kernel and run one script in it: every boot of the harness goes
+# through here, except kunit.py's own (make run, the selftests, the leak
+# check of the KUnit kernels, the SMC-D boots, the benchmarks). By default
+# the stock Debian 6.12 kernel in QEMU, with this project's modules.
 #
-#   harness/vm.sh [-k BUILD_DIR] [-t SECONDS] [-o LOG] [-f PATH]... [-w]
-#                 [-n NAME] [-q QEMU_ARG]... SCRIPT [ARG...]
+#   harness/vm.sh [-k BUILD_DIR [-a ARCH]] [-t SECONDS] [-o LOG] [-f PATH]...
+#                 [-w] [-n NAME] [-q QEMU_ARG]... [-A KERNEL_ARGS]
+#                 SCRIPT [ARG...] | -i INIT
 #
-#   -k BUILD_DIR  boot the x86_64 kernel built in BUILD_DIR (for example
-#               the DIBS-era KUnit kernel of harness/kunit.sh) instead,
-#               with its own modules, and with its built-in KUnit suites
-#               switched off
+#   -k BUILD_DIR  boot the kernel built in BUILD_DIR (for example the
+#               DIBS-era KUnit kernel of harness/kunit.sh) instead, with
+#               its own modules if it has any, and with its built-in KUnit
+#               suites switched off
+#   -a ARCH     the architecture of that kernel: x86_64 (default) and s390
+#               boot in QEMU (s390 only with -i), um runs the UML kernel
+#               BUILD_DIR/linux as a host process
+#   -A ARGS     more kernel arguments
+#   -i INIT     instead of a script: a static program of the kernel's
+#               architecture is the guest's /init, alone in the initramfs,
+#               with the kernel's default log level and KUnit not switched
+#               off; the caller judges the console log (the exit status
+#               only says whether the guest ended in time)
 #   -t SECONDS  bound on the whole VM run (default 600)
 #   -o LOG      console log (default $BUILD/vm/<script name>/console.log);
 #               the guest's complete kernel log goes to LOG.dmesg
@@ -24,15 +36,16 @@
 #   -q QEMU_ARG an argument for QEMU, such as a device (repeatable)
 #
 # The initramfs and the other files of a run are in $BUILD/vm/<NAME>/;
-# runs of different names can go on at the same time.
+# runs of different names can go on at the same time. This is the only
+# place that builds an initramfs.
 #
 # The kernel image comes from the linux-image-<krel>-unsigned package,
 # downloaded and unpacked into $CACHE/stock-<krel>/ without installing it.
 # The modules are built against the matching headers in a copy of the
 # checkout, and go with busybox and the package's virtio_net module into an
 # initramfs, where "modprobe dibs_loopback" works as on an installed
-# system. In the guest, /root is the working directory, SCRIPT runs with
-# sh, and the machine powers off after.
+# system; a kernel of -k brings its own modules. In the guest, /root is the
+# working directory, SCRIPT runs with sh, and the machine powers off after.
 #
 # The exit status is the script's. The run fails instead if the VM does not
 # finish in time, or if the console or kernel log has a splat (see
@@ -46,8 +59,9 @@ START_MARKER=DIBS_VM_START
 EXIT_MARKER=DIBS_VM_EXIT=
 
 usage() {
-	die "usage: $0 [-k BUILD_DIR] [-t SECONDS] [-o LOG] [-f PATH]... [-w]" \
-		"[-n NAME] [-q QEMU_ARG]... SCRIPT [ARG...]"
+	die "usage: $0 [-k BUILD_DIR [-a ARCH]] [-t SECONDS] [-o LOG]" \
+		"[-f PATH]... [-w] [-n NAME] [-q QEMU_ARG]... [-A KERNEL_ARGS]" \
+		"SCRIPT [ARG...] | -i INIT"
 }
 
 timeout=600
@@ -57,9 +71,15 @@ kbuild=
 warp=
 name=
 user_qemu=()
-while getopts k:t:o:f:wn:q: opt; do
+arch=x86_64
+init_prog=
+more_args=
+while getopts k:t:o:f:wn:q:a:A:i: opt; do
 	case $opt in
 	k) kbuild=$OPTARG ;;
+	a) arch=$OPTARG ;;
+	A) more_args+=" $OPTARG" ;;
+	i) init_prog=$OPTARG ;;
 	t) timeout=$OPTARG ;;
 	o) console=$OPTARG ;;
 	f) copies+=("$OPTARG") ;;
@@ -70,15 +90,34 @@ while getopts k:t:o:f:wn:q: opt; do
 	esac
 done
 shift $((OPTIND - 1))
-[ $# -ge 1 ] || usage
-script=$1
-shift
-[ -f "$script" ] || die "no script $script"
+if [ -n "$init_prog" ]; then
+	[ $# -eq 0 ] || usage
+	[ -f "$init_prog" ] || die "no init program $init_prog"
+	run_name=$(basename "$init_prog")
+else
+	[ $# -ge 1 ] || usage
+	script=$1
+	shift
+	[ -f "$script" ] || die "no script $script"
+	run_name=$(basename "$script" .sh)
+fi
+case $arch in
+x86_64) ;;
+s390) [ -n "$kbuild" ] && [ -n "$init_prog" ] || die "-a s390 needs -k and -i" ;;
+um) [ -n "$kbuild" ] || die "-a um needs -k" ;;
+*) usage ;;
+esac
+[ -z "$warp" ] || [ "$arch" = x86_64 ] || die "-w needs x86_64"
 
 if [ -n "$kbuild" ]; then
 	krel=$(cat "$kbuild/include/config/kernel.release" 2>/dev/null) ||
 		die "no kernel built in $kbuild"
-	kernel=$kbuild/arch/x86/boot/bzImage
+	case $arch in
+	x86_64) kernel=$kbuild/arch/x86/boot/bzImage ;;
+	s390) kernel=$kbuild/arch/s390/boot/bzImage ;;
+	um) kernel=$kbuild/linux ;;
+	esac
+	[ -f "$kernel" ] || die "no kernel image $kernel"
 	cmdline="kunit.enable=0"
 else
 	krel=$(debian_krel)
@@ -88,7 +127,7 @@ else
 	kernel=$stock/vmlinuz
 	cmdline=
 fi
-work=$BUILD/vm/${name:-$(basename "$script" .sh)}
+work=$BUILD/vm/${name:-$run_name}
 console=${console:-$work/console.log}
 mkdir -p "$work" "$(dirname "$console")"
 
@@ -140,18 +179,32 @@ build_modules() {
 
 # The modules of a kernel we built, installed with their depmod data.
 install_kbuild_modules() { # root
-	make -C "$kbuild" -s ARCH=x86_64 INSTALL_MOD_PATH="$1" INSTALL_MOD_STRIP=1 \
+	grep -q '^CONFIG_MODULES=y' "$kbuild/.config" || return 0
+	make -C "$kbuild" -s ARCH="$arch" INSTALL_MOD_PATH="$1" INSTALL_MOD_STRIP=1 \
 		modules_install > "$work/modules_install.log" 2>&1 || {
 		tail -n 20 "$work/modules_install.log" >&2
 		die "modules_install of $kbuild failed"; }
 }
 
+# Pack the initramfs of $work/root.
+pack_initramfs() {
+	(cd "$work/root" && find . | cpio -o -H newc --quiet) > "$work/initramfs.cpio" ||
+		die "cannot pack the initramfs"
+}
+
 # busybox, dash, kmod, the modules with their depmod data, the script and
-# its files.
+# its files; or the init program alone.
 make_initramfs() {
 	local root=$work/root mod path arg
 
 	rm -rf "$root"
+	mkdir -p "$root"
+	if [ -n "$init_prog" ]; then
+		cp "$init_prog" "$root/init" && chmod +x "$root/init" ||
+			die "cannot copy $init_prog"
+		pack_initramfs
+		return
+	fi
 	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,root}
 	cp /bin/busybox "$root/bin/busybox"
 	# The shell and the module tools of an installed system, with the
@@ -206,6 +259,7 @@ make_initramfs() {
 	mount -t debugfs none /sys/kernel/debug
 	mount -t tmpfs none /tmp
 	for cpu in /sys/devices/system/cpu/cpu[1-9]*/online; do
+		[ -e "\$cpu" ] || continue
 		echo 1 > "\$cpu" || exit
 	done
 	cd /root || exit
@@ -214,27 +268,41 @@ make_initramfs() {
 	while IFS= read -r arg; do set -- "\$@" "\$arg"; done < args
 	sh ./run.sh "\$@"
 	rc=\$?
-	dmesg > /dev/ttyS1
+	dmesg > /dev/ttyS1 2> /dev/null
 	echo "$EXIT_MARKER\$rc"
-	# QEMU runs with -no-reboot, so this ends it also on kernels without
-	# ACPI, where poweroff only halts.
-	reboot -f
+	# QEMU runs with -no-reboot, so rebooting ends it also on kernels
+	# without ACPI, where poweroff only halts; UML would start again.
+	$([ "$arch" = um ] && echo "poweroff -f" || echo "reboot -f")
 	EOF
 	chmod +x "$root/init"
-	(cd "$root" && find . | cpio -o -H newc --quiet) > "$work/initramfs.cpio" ||
-		die "cannot pack the initramfs"
+	pack_initramfs
 }
 
-# The console goes to stdout, the second serial port to a file. It execs
-# timeout(1), so only call it in a pipeline or in the background, where it
-# runs in a subshell; there "$!" is timeout and killing it stops QEMU. The
-# timeout stays in the foreground, so that Ctrl-C stops QEMU too.
+# The console goes to stdout, the second serial port of x86_64 to a file.
+# It execs timeout(1), so only call it in a pipeline or in the background,
+# where it runs in a subshell; there "$!" is timeout and killing it stops
+# QEMU. The timeout stays in the foreground, so that Ctrl-C stops QEMU too.
 qemu() { # accel seconds kernel-args dmesg-log
-	exec timeout --foreground -k 10 "$2" qemu-system-x86_64 -accel "$1" \
+	local machine=(qemu-system-x86_64 -accel "$1") serial=(-serial "file:$4")
+
+	case $arch in
+	s390)
+		machine=(qemu-system-s390x -machine s390-ccw-virtio -cpu qemu
+			 -accel tcg)
+		serial=()
+		;;
+	um)
+		# shellcheck disable=SC2086 # the kernel's arguments
+		exec timeout --foreground -k 10 "$2" "$kernel" mem=512M \
+			initrd="$work/initramfs.cpio" console=tty $3 \
+			< /dev/null 2>&1
+		;;
+	esac
+	exec timeout --foreground -k 10 "$2" "${machine[@]}" \
 		"${qemu_extra[@]}" -smp 2 -m 1G -nodefaults -no-reboot -display none \
 		-kernel "$kernel" -initrd "$work/initramfs.cpio" \
 		-append "console=ttyS0 $3" \
-		-serial stdio -serial "file:$4" < /dev/null 2>&1
+		-serial stdio "${serial[@]}" < /dev/null 2>&1
 }
 
 # KVM is used only if a guest boots with it: on some hosts the guest stops
@@ -243,6 +311,10 @@ pick_accel() {
 	local probe=$BUILD/vm/kvm-probe.log answer=$BUILD/vm/accel
 	local boot_id pid i accel
 
+	case $arch in
+	s390) echo tcg; return ;;
+	um) echo "host process"; return ;;
+	esac
 	if [ -n "${DIBS_VM_ACCEL:-}" ]; then
 		echo "$DIBS_VM_ACCEL"
 		return
@@ -291,16 +363,24 @@ if [ -n "$warp" ]; then
 fi
 exec 9>&-
 
-log "booting $krel ($accel) with $(basename "$script")"
+log "booting $krel ($arch, $accel) with $run_name"
 start=$(date +%s)
 rm -f "$console.dmesg"
+if [ -n "$init_prog" ]; then
+	qemu "$accel" "$timeout" "panic=-1$more_args" "$console.dmesg" |
+		sed -u 's/\r$//' > "$console"
+	qemu_rc=${PIPESTATUS[0]}
+	log "VM finished in $(($(date +%s) - start)) s (console log: $console)"
+	[ "$qemu_rc" != 124 ] || die "VM timed out after $timeout s"
+	exit 0
+fi
 # The kernel boots on one CPU and init brings the second online (see
 # make_initramfs): under multi-threaded TCG, a vCPU can run code another
 # vCPU is patching through int3 (static keys flipped at boot) after the
 # patch completed, and the kernel oopses with "int3" in its own code
 # before the script has started.
 qemu "$accel" "$timeout" \
-	"maxcpus=1 panic=-1 oops=panic panic_on_warn=0 loglevel=5 $cmdline" \
+	"maxcpus=1 panic=-1 oops=panic panic_on_warn=0 loglevel=5 $cmdline$more_args" \
 	"$console.dmesg" | sed -u 's/\r$//' | tee "$console" |
 	awk -v start="$START_MARKER" -v end="^$EXIT_MARKER" \
 		'$0 ~ end { shown = 0 } shown { print; fflush() }
@@ -314,7 +394,8 @@ if [ -z "$status" ]; then
 	echo "the guest did not finish (QEMU status $qemu_rc)" >&2
 	status=1
 fi
-if find_splats "$console" >&2 || find_splats "$console.dmesg" >&2; then
+if find_splats "$console" >&2 ||
+   { [ -f "$console.dmesg" ] && find_splats "$console.dmesg" >&2; }; then
 	echo "kernel splat in the log of the VM" >&2
 	status=1
 fi
