@@ -173,11 +173,7 @@ sparse_y() { # gate arch
 	judge "$1"
 }
 
-# A small kernel configuration with modules, and everything of ours =m.
-# Only what modules need is built (modules_prepare, then the modules):
-# not vmlinux, so modpost cannot check the modules' imports against it;
-# the out-of-tree gates, whose headers bring the kernel's Module.symvers,
-# do.
+# A small kernel with modules, and everything of ours =m.
 prepare_modules_tree() { # arch
 	local arch=$1 out=$BUILD7/modules-$1
 	mkdir -p "$out"
@@ -189,7 +185,7 @@ prepare_modules_tree() { # arch
 		"${opts_m[@]}" &&
 	kmake "$arch" "$out" olddefconfig &&
 	grep -q "^CONFIG_$need_m=m" "$out/.config" &&
-	kmake "$arch" "$out" modules_prepare
+	kmake "$arch" "$out" all
 }
 
 build_m() { # gate arch
