@@ -105,7 +105,7 @@ static void sample_add_dev(struct dibs_dev *dibs)
 {
 	struct sample_dev *sd;
 
-	sd = kzalloc_obj(*sd, GFP_KERNEL);
+	sd = kzalloc_obj(*sd);
 	if (!sd)
 		return;		/* the client simply does not use the device */
 	sd->dibs = dibs;
