@@ -204,6 +204,23 @@ check_latencies() { # device
 	fail "$1: round times out of order: $min $p50 $p99 $max $total"
 }
 
+# A device's counters (its statistics/ in sysfs), one "name value" line
+# each.
+counters() { # device
+	local f
+
+	for f in "$CLASS/$1/statistics"/*; do
+		echo "${f##*/} $(cat "$f")"
+	done
+}
+
+# How much counter $3 grew from snapshot $1 to snapshot $2 of counters().
+grew() { # before after name
+	printf '%s\n%s\n' "$1" "$2" | awk -v k="$3" '
+		$1 == k { v[n++] = $2 }
+		END { if (n == 2) print v[1] - v[0]; else print "missing" }'
+}
+
 # Lines of the kernel log that mention the given text.
 log_count() { # text
 	dmesg | grep -c -F "$1"

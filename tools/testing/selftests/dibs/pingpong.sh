@@ -9,7 +9,6 @@
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
 
 SIZES="1 63 4096 65537 1048576"
-STATS=/sys/class/dibs/lo/statistics
 # The client's control message (struct pingpong_msg) and control DMB.
 MSG_LEN=8
 CTRL_LEN=64
@@ -26,22 +25,6 @@ rounds_for() { # size
 	else
 		echo 200
 	fi
-}
-
-# The device's counters, one "name value" line each.
-counters() {
-	local f
-
-	for f in "$STATS"/*; do
-		echo "${f##*/} $(cat "$f")"
-	done
-}
-
-# How much counter $3 grew from snapshot $1 to snapshot $2.
-grew() { # before after name
-	printf '%s\n%s\n' "$1" "$2" | awk -v k="$3" '
-		$1 == k { v[n++] = $2 }
-		END { if (n == 2) print v[1] - v[0]; else print "missing" }'
 }
 
 # Per round each endpoint moves its payload (unless it writes through
@@ -84,11 +67,11 @@ pingpong() { # size zerocopy
 	local rounds before
 
 	rounds=$(rounds_for "$1")
-	before=$(counters)
+	before=$(counters lo)
 	run_ok lo "rounds=$rounds" "size=$1" "zerocopy=$2" &&
 		expect_eq "zerocopy" "$(result_of lo zerocopy)" "$2" &&
 		expect_eq "size" "$(result_of lo size)" "$1" &&
-		counts_add_up "$before" "$(counters)" "$rounds" "$1" "$2"
+		counts_add_up "$before" "$(counters lo)" "$rounds" "$1" "$2"
 }
 
 # A second run on the same device starts from fresh results.

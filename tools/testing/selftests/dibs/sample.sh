@@ -17,24 +17,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The device's counters, one "name value" line each.
-counters() { # device
-	local f
-
-	for f in "$CLASS/$1/statistics"/*; do
-		echo "${f##*/} $(cat "$f")"
-	done
-}
-
 counter() { # device name
 	cat "$CLASS/$1/statistics/$2"
-}
-
-# How much counter $3 grew from snapshot $1 to snapshot $2.
-grew() { # before after name
-	printf '%s\n%s\n' "$1" "$2" | awk -v k="$3" '
-		$1 == k { v[n++] = $2 }
-		END { if (n == 2) print v[1] - v[0]; else print "missing" }'
 }
 
 # How many greetings of the device the kernel log has.
