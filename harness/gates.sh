@@ -13,14 +13,15 @@
 #   build-y      W=1 in-tree build with everything =y (the KUnit tree,
 #                ISM included)
 #   sparse-y     sparse C=2 on that tree
-#   build-m      W=1 in-tree build with everything =m (a small x86_64 tree)
-#   sparse-m     sparse C=2 on that tree
+#   build-m      W=1 build with everything of ours =m, in the configuration
+#                of the x86_64 KUnit tree (see prepare_modules_tree())
+#   sparse-m     sparse C=2 on that build
 #   build-s390-y   W=1 s390 cross build of the s390 directories (the s390
 #                  KUnit tree, everything =y)
 #   sparse-s390-y  sparse C=2 on that tree
-#   build-s390-m   W=1 s390 cross build with everything =m (a small s390
-#                  tree)
-#   sparse-s390-m  sparse C=2 on that tree
+#   build-s390-m   W=1 s390 cross build with everything of ours =m, in
+#                  the configuration of the s390 KUnit tree
+#   sparse-s390-m  sparse C=2 on that build
 #   coccicheck   make coccicheck on every directory of ours: MODE=report,
 #                and MODE=patch for the scripts without a report mode
 #   checkpatch   checkpatch.pl --strict on every file
@@ -29,9 +30,9 @@
 #                setup, and the ABI file validated by get_abi.py
 #
 # All of them work in the kernel tree of harness/tree.sh (Debian's
-# DIBS-era linux-source-7.x with our files and patches/). build-y and
-# sparse-y reuse the build of harness/kunit.sh x86_64, build-s390-y and
-# sparse-s390-y that of harness/kunit.sh s390, which must have run before.
+# DIBS-era linux-source-7.x with our files and patches/). The build and
+# sparse gates of x86_64 reuse the build of harness/kunit.sh x86_64, those
+# of s390 that of harness/kunit.sh s390, which must have run before.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -39,7 +40,7 @@ OURS='drivers/dibs|include/linux/dibs\.h|samples/dibs|drivers/s390/net/ism'
 OURS+='|tools/testing/selftests/dibs|Documentation/networking/dibs'
 OURS+='|Documentation/networking/ism\.rst|sysfs-class-dibs'
 # Directories built by kbuild, relative to a kernel tree. The x86_64 KUnit
-# tree has ISM (with COMPILE_TEST), the small =m one does not.
+# tree has ISM (with COMPILE_TEST), the x86_64 =m build does not.
 KBUILD_DIRS=(drivers/dibs/)
 [ -d "$REPO/samples/dibs" ] && KBUILD_DIRS+=(samples/dibs/)
 # Directories of the s390 builds (ARCH=s390, cross-compiled).
@@ -119,18 +120,18 @@ kmake() { # arch build-dir make-args...
 }
 
 # What the build gates of an architecture build: the directories of its
-# KUnit tree (everything =y) and of its small tree with modules (everything
-# of ours =m), the options of that small tree, and the modules it must have.
+# KUnit tree (everything =y) and, in that order, of its tree for modules
+# (everything of ours =m), the options of that tree, and the modules it
+# must have.
 gate_arch() { # arch
 	case $1 in
 	x86_64)
 		out_y=$BUILD7/kunit-x86_64
 		dirs_y=("${KBUILD_DIRS_Y[@]}") dirs_m=("${KBUILD_DIRS[@]}")
 		need_y=(DIBS ISM DIBS_IVSHMEM) need_m=DIBS_IVSHMEM
-		opts_m=(-e NET -e DEBUG_FS -e PROC_FS -m DIBS -m DIBS_KUNIT_TEST -m DIBS_LO
+		opts_m=(-m DIBS -m DIBS_KUNIT_TEST -m DIBS_LO
 			-m DIBS_LO_KUNIT_TEST -m DIBS_PINGPONG -m DIBS_BENCH
-			-e SAMPLES -m SAMPLE_DIBS -e PCI -e MIGRATION -e MEMORY_HOTPLUG
-			-e MEMORY_HOTREMOVE -e SPARSEMEM_VMEMMAP -e ZONE_DEVICE
+			-e SAMPLES -m SAMPLE_DIBS
 			-m DIBS_IVSHMEM -m DIBS_IVSHMEM_KUNIT_TEST)
 		mods=(drivers/dibs/dibs.ko drivers/dibs/tests/dibs_core_kunit.ko
 		      drivers/dibs/dibs_loopback.ko
@@ -143,11 +144,12 @@ gate_arch() { # arch
 		;;
 	s390)
 		out_y=$BUILD7/kunit-s390
-		dirs_y=("${KBUILD_DIRS_S390[@]}") dirs_m=("${KBUILD_DIRS_S390[@]}")
+		dirs_y=("${KBUILD_DIRS_S390[@]}")
+		dirs_m=(drivers/dibs/ "${KBUILD_DIRS_S390[@]}")
 		need_y=(ISM) need_m=ISM
-		opts_m=(-e NET -e NETDEVICES -e PCI -m DIBS -m ISM
-			-m ISM_KUNIT_TEST -d SMC)
-		mods=(drivers/s390/net/ism.ko drivers/s390/net/ism_kunit.ko)
+		opts_m=(-m DIBS -m ISM -m ISM_KUNIT_TEST)
+		mods=(drivers/dibs/dibs.ko drivers/s390/net/ism.ko
+		      drivers/s390/net/ism_kunit.ko)
 		;;
 	esac
 }
@@ -173,27 +175,52 @@ sparse_y() { # gate arch
 	judge "$1"
 }
 
-# A small kernel with modules, and everything of ours =m.
+# The tree our modules are built =m in: the KUnit kernel's configuration
+# with everything of ours =m, prepared for modules only, and that
+# kernel's Module.symvers without our exports. modpost then checks every
+# import of our modules against the kernel they would load on, as a
+# build of the whole kernel again would (which took 7 minutes per
+# architecture from an empty cache), and an export our modules lack is
+# an undefined symbol, not one the built-in copy of ours provides.
+modules_tree() { # arch
+	echo "$BUILD7/ext-modules-$1"
+}
+
 prepare_modules_tree() { # arch
-	local arch=$1 out=$BUILD7/modules-$1
+	local arch=$1 out
+	out=$(modules_tree "$arch")
+	[ -f "$out_y/Module.symvers" ] || die "run harness/kunit.sh $arch first"
 	mkdir -p "$out"
-	if [ ! -f "$out/.config" ]; then
-		kmake "$arch" "$out" tinyconfig || return 1
-	fi
-	"$KSRC/scripts/config" --file "$out/.config" \
-		-e MODULES -e MODULE_UNLOAD -e PRINTK -e SYSFS -m KUNIT \
-		"${opts_m[@]}" &&
+	cp "$out_y/.config" "$out/.config"
+	"$KSRC/scripts/config" --file "$out/.config" "${opts_m[@]}" &&
 	kmake "$arch" "$out" olddefconfig &&
 	grep -q "^CONFIG_$need_m=m" "$out/.config" &&
-	kmake "$arch" "$out" all
+	kmake "$arch" "$out" modules_prepare || return 1
+	awk -F '\t' '$2 !~ /(^|_)(dibs|ism)_/' "$out_y/Module.symvers" \
+		> "$out/Module.symvers"
+}
+
+# Build our directories in the modules tree of an architecture, as external
+# modules of that tree (M=, output in MO=), each with the exports of those
+# before it; extra make arguments (W=1, C=2) apply to all.
+make_modules() { # arch make-arg...
+	local arch=$1 out d syms=()
+	shift
+	out=$(modules_tree "$arch")
+	for d in "${dirs_m[@]}"; do
+		kmake "$arch" "$out" M="$d" MO="$out/$d" \
+			KBUILD_EXTRA_SYMBOLS="${syms[*]}" "$@" modules ||
+			return 1
+		syms+=("$out/${d}Module.symvers")
+	done
 }
 
 build_m() { # gate arch
-	local gate=$1 arch=$2 out=$BUILD7/modules-$2 m
+	local gate=$1 arch=$2 out m
+	out=$(modules_tree "$arch")
 	gate_arch "$arch"
 	run "$gate" prepare_modules_tree "$arch" || return 1
-	run "$gate" kmake "$arch" "$out" W=1 "${dirs_m[@]}" || return 1
-	run "$gate" kmake "$arch" "$out" modules || return 1
+	run "$gate" make_modules "$arch" W=1 || return 1
 	for m in "${mods[@]}"; do
 		[ -f "$out/$m" ] || { echo "missing $m" >&2;
 			result FAIL "gate:$gate"; return 1; }
@@ -203,7 +230,7 @@ build_m() { # gate arch
 
 sparse_m() { # gate arch
 	gate_arch "$2"
-	run "$1" kmake "$2" "$BUILD7/modules-$2" C=2 "${dirs_m[@]}" || return 1
+	run "$1" make_modules "$2" C=2 || return 1
 	judge "$1"
 }
 

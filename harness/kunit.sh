@@ -59,7 +59,8 @@ s390)
 	args=(--arch=s390 --cross_compile=s390x-linux-gnu-
 	      --qemu_args='-smp 2'
 	      --kunitconfig=drivers/s390/net
-	      --kunitconfig="$REPO/harness/debug.config")
+	      --kunitconfig="$REPO/harness/debug.config"
+	      --kconfig_add=CONFIG_MODULES=y)
 	cc=s390x-linux-gnu- qemu_arch=s390x
 	;;
 *)
