@@ -9,15 +9,17 @@
 
 . "$(dirname "$0")/lib.sh"
 
-# "ocaml" brings ocamlopt: spatch compiles the OCaml script rules of some
-# of the kernel's semantic patches (api/check_bq27xxx_data.cocci,
-# null/badzero.cocci) with it, and coccinelle does not depend on it.
+# Debian 12's sparse is too old for the 7.x kernel: harness/sparse.sh
+# builds a newer one. "ocaml" brings ocamlopt: spatch compiles the OCaml
+# script rules of some of the kernel's semantic patches
+# (api/check_bq27xxx_data.cocci, null/badzero.cocci) with it, and
+# coccinelle does not depend on it.
 packages=(
 	make gcc perl python3 bc flex bison libelf-dev libssl-dev dwarves cpio
 	kmod rsync xz-utils ccache patch
 	qemu-system-x86 qemu-system-misc gcc-s390x-linux-gnu busybox-static
 	libc6-dev libc6-dev-s390x-cross
-	sparse coccinelle ocaml python3-sphinx gnuplot-nox
+	coccinelle ocaml python3-sphinx gnuplot-nox
 )
 
 # The commands the harness runs, each with the package that provides it.
@@ -29,7 +31,7 @@ tools=(
 	ccache:ccache qemu-system-x86_64:qemu-system-x86
 	qemu-system-s390x:qemu-system-misc
 	s390x-linux-gnu-gcc:gcc-s390x-linux-gnu busybox:busybox-static
-	sparse:sparse spatch:coccinelle ocamlfind:ocaml-findlib
+	spatch:coccinelle ocamlfind:ocaml-findlib
 	ocamlopt:ocaml sphinx-build:python3-sphinx gnuplot:gnuplot-nox
 )
 

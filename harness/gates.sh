@@ -12,7 +12,9 @@
 #                on ours (harness/abi.sh)
 #   build-y      W=1 in-tree build with everything =y (the KUnit tree,
 #                ISM included)
-#   sparse-y     sparse C=2 on that tree
+#   sparse-y     sparse C=2 on that tree (with the sparse of
+#                harness/sparse.sh, or $SPARSE if set; a gate fails if
+#                sparse did not run)
 #   build-m      W=1 build with everything of ours =m, in the configuration
 #                of the x86_64 KUnit tree (see prepare_modules_tree())
 #   sparse-m     sparse C=2 on that build
@@ -168,11 +170,31 @@ build_y() { # gate arch
 	judge "$gate"
 }
 
+# Set SPARSE to the sparse the kernel accepts (harness/sparse.sh), built
+# on first use.
+sparse_checker() {
+	[ -n "${SPARSE:-}" ] || SPARSE=$("$REPO/harness/sparse.sh")
+}
+
+# Fail the gate unless sparse ran: kbuild only warns when it does not
+# accept the checker, and then checks nothing.
+checked() { # gate
+	local log
+	log=$(gate_log "$1")
+	if grep -q 'specified, but .* is not available' "$log" ||
+	   ! grep -q '^  CHECK ' "$log"; then
+		echo "sparse did not run (log: $log)" >&2
+		result FAIL "gate:$1"
+		return 1
+	fi
+}
+
 sparse_y() { # gate arch
 	gate_arch "$2"
-	run "$1" kmake "$2" "$out_y" C=2 "${dirs_y[@]}" ||
+	run "$1" sparse_checker || return 1
+	run "$1" kmake "$2" "$out_y" C=2 CHECK="$SPARSE" "${dirs_y[@]}" ||
 		return 1
-	judge "$1"
+	checked "$1" && judge "$1"
 }
 
 # The tree our modules are built =m in: the KUnit kernel's configuration
@@ -230,8 +252,9 @@ build_m() { # gate arch
 
 sparse_m() { # gate arch
 	gate_arch "$2"
-	run "$1" make_modules "$2" C=2 || return 1
-	judge "$1"
+	run "$1" sparse_checker || return 1
+	run "$1" make_modules "$2" C=2 CHECK="$SPARSE" || return 1
+	checked "$1" && judge "$1"
 }
 
 gate_build-y() { build_y build-y x86_64; }

@@ -64,6 +64,42 @@ tap_failure_details() { # name log
 	{ msgs = msgs $0 "\n" }' "$2" | detail "$1"
 }
 
+# The URI of the Debian archive (not the security archive) in the
+# system's sources.
+archive_uri() {
+	apt-get indextargets --format '$(REPO_URI) $(LABEL)' 2>/dev/null |
+		awk '$2 == "Debian" { print $1; exit }'
+}
+
+# A private apt configuration in @1 with one source, the main component
+# of suite @3 of the system's Debian archive as type @2 (deb or
+# deb-src): its own sources list, package lists, cache and status file,
+# so that the system's apt setup is never touched. Use it with
+# APT_CONFIG=@1/apt.conf. Every harness step that needs it comes here:
+# the package lists are fetched at most once an hour.
+private_apt() { # dir type suite
+	local dir=$1 uri keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+	uri=$(archive_uri)
+	[ -n "$uri" ] || { echo "no Debian archive in the apt sources" >&2
+			   return 1; }
+	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial" \
+		"$dir/debs"
+	touch "$dir/status"
+	echo "$2 [signed-by=$keyring] $uri $3 main" > "$dir/sources.list"
+	cat > "$dir/apt.conf" <<-EOF
+	Dir::Etc::SourceList "$dir/sources.list";
+	Dir::Etc::SourceParts "/nonexistent";
+	Dir::State::Lists "$dir/lists";
+	Dir::State::Status "$dir/status";
+	Dir::Cache "$dir/cache";
+	APT::Sandbox::User "root";
+	EOF
+	[ -n "$(find "$dir/update.log" -mmin -60 2>/dev/null)" ] && return 0
+	APT_CONFIG=$dir/apt.conf apt-get update -q > "$dir/update.log.new" 2>&1 ||
+		{ cat "$dir/update.log.new" >&2; return 1; }
+	mv "$dir/update.log.new" "$dir/update.log"
+}
+
 # Release of the stock Debian 6.12 kernel we build against and boot: the
 # newest one whose headers are installed, else the newest in the archive.
 debian_krel() {

@@ -34,42 +34,12 @@ APT_DIR=$CACHE/apt-7
 SUITE=trixie-backports
 stamp=$KSRC/.dibs-source-version
 
-# The URI of the Debian archive (not the security archive) in the
-# system's sources.
-archive_uri() {
-	apt-get indextargets --format '$(REPO_URI) $(LABEL)' 2>/dev/null |
-		awk '$2 == "Debian" { print $1; exit }'
-}
-
 apt7() {
 	APT_CONFIG=$APT_DIR/apt.conf "$@"
 }
 
 setup_apt() {
-	local uri keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-	uri=$(archive_uri)
-	[ -n "$uri" ] || { echo "no Debian archive in the apt sources" >&2
-			   return 1; }
-	mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial" \
-		"$APT_DIR/debs"
-	touch "$APT_DIR/status"
-	echo "deb [signed-by=$keyring] $uri $SUITE main" \
-		> "$APT_DIR/sources.list"
-	cat > "$APT_DIR/apt.conf" <<-EOF
-	Dir::Etc::SourceList "$APT_DIR/sources.list";
-	Dir::Etc::SourceParts "/nonexistent";
-	Dir::State::Lists "$APT_DIR/lists";
-	Dir::State::Status "$APT_DIR/status";
-	Dir::Cache "$APT_DIR/cache";
-	APT::Sandbox::User "root";
-	EOF
-	# Every harness step that needs the tree comes here: ask the archive
-	# at most once an hour.
-	[ -n "$(find "$APT_DIR/update.log" -mmin -60 2>/dev/null)" ] &&
-		return 0
-	apt7 apt-get update -q > "$APT_DIR/update.log.new" 2>&1 || {
-		cat "$APT_DIR/update.log.new" >&2; return 1; }
-	mv "$APT_DIR/update.log.new" "$APT_DIR/update.log"
+	private_apt "$APT_DIR" deb "$SUITE"
 }
 
 # The newest linux-source-7.N package and its version, "name version".
