@@ -278,12 +278,15 @@ make_initramfs() {
 	pack_initramfs
 }
 
-# The console goes to stdout, the second serial port of x86_64 to a file.
+# The console goes to stdout, the second serial port of x86_64 to a file
+# if one is named (the guest script's dmesg; no -i program writes there).
 # It execs timeout(1), so only call it in a pipeline or in the background,
 # where it runs in a subshell; there "$!" is timeout and killing it stops
 # QEMU. The timeout stays in the foreground, so that Ctrl-C stops QEMU too.
-qemu() { # accel seconds kernel-args dmesg-log
-	local machine=(qemu-system-x86_64 -accel "$1") serial=(-serial "file:$4")
+qemu() { # accel seconds kernel-args [dmesg-log]
+	local machine=(qemu-system-x86_64 -accel "$1") serial=()
+
+	[ -n "${4:-}" ] && serial=(-serial "file:$4")
 
 	case $arch in
 	s390)
@@ -328,7 +331,7 @@ pick_accel() {
 	if [ -w /dev/kvm ]; then
 		# busybox as init prints its usage and exits: the kernel
 		# panics with "Attempted to kill init" if it got that far.
-		qemu kvm 30 rdinit=/bin/busybox /dev/null > "$probe" &
+		qemu kvm 30 rdinit=/bin/busybox > "$probe" &
 		pid=$!
 		for ((i = 0; i < 60; i++)); do
 			if grep -q 'Attempted to kill init' "$probe"; then
@@ -367,7 +370,7 @@ log "booting $krel ($arch, $accel) with $run_name"
 start=$(date +%s)
 rm -f "$console.dmesg"
 if [ -n "$init_prog" ]; then
-	qemu "$accel" "$timeout" "panic=-1$more_args" "$console.dmesg" |
+	qemu "$accel" "$timeout" "panic=-1$more_args" |
 		sed -u 's/\r$//' > "$console"
 	qemu_rc=${PIPESTATUS[0]}
 	log "VM finished in $(($(date +%s) - start)) s (console log: $console)"
