@@ -704,6 +704,7 @@ EXPORT_SYMBOL_GPL(dibs_handle_event);
 int dibs_idx_pool_init(struct dibs_idx_pool *pool, unsigned int nr)
 {
 	pool->nr = nr;
+	pool->first_free = 0;
 	pool->used = bitmap_zalloc(nr, GFP_KERNEL);
 	pool->draining = bitmap_zalloc(nr, GFP_KERNEL);
 	pool->drain_gp = kvcalloc(nr, sizeof(*pool->drain_gp), GFP_KERNEL);
@@ -742,6 +743,7 @@ static bool dibs_idx_drained(struct dibs_idx_pool *pool, unsigned int idx,
 		return false;
 	__clear_bit(idx, pool->draining);
 	__clear_bit(idx, pool->used);
+	pool->first_free = min(pool->first_free, idx);
 	return true;
 }
 
@@ -769,6 +771,7 @@ static bool dibs_idx_reclaim(struct dibs_idx_pool *pool)
 		for_each_set_bit(idx, pool->draining, pool->nr)
 			__clear_bit(idx, pool->used);
 		bitmap_zero(pool->draining, pool->nr);
+		pool->first_free = 0;
 	}
 	return true;
 }
@@ -795,11 +798,14 @@ int dibs_idx_reserve(struct dibs_idx_pool *pool, u32 requested)
 			return -EBUSY;
 		idx = requested;
 	} else {
-		idx = find_first_zero_bit(pool->used, pool->nr);
+		idx = find_next_zero_bit(pool->used, pool->nr,
+					 pool->first_free);
 		if (idx >= pool->nr && dibs_idx_reclaim(pool))
-			idx = find_first_zero_bit(pool->used, pool->nr);
+			idx = find_next_zero_bit(pool->used, pool->nr,
+						 pool->first_free);
 		if (idx >= pool->nr)
 			return -ENOSPC;
+		pool->first_free = idx + 1;
 	}
 	__set_bit(idx, pool->used);
 	return idx;
@@ -817,6 +823,7 @@ EXPORT_SYMBOL_GPL(dibs_idx_reserve);
 void dibs_idx_release(struct dibs_idx_pool *pool, unsigned int idx)
 {
 	__clear_bit(idx, pool->used);
+	pool->first_free = min(pool->first_free, idx);
 }
 EXPORT_SYMBOL_GPL(dibs_idx_release);
 

@@ -501,6 +501,9 @@ void dibs_dmb_detached(struct dibs_dev *dibs, u64 dmb_tok);
  * @draining: indices of unregistered DMBs that a signal still in delivery
  *	may carry, until the RCU grace period in @drain_gp has passed.
  * @drain_gp: per index, the RCU grace period state when it began draining.
+ * @first_free: no index below it is free: where the search for the lowest
+ *	free index starts, so that it does not walk the draining indices,
+ *	which pile up at the low end, on every reservation.
  *
  * The core delivers a signal to whichever client owns a DMB index at that
  * moment, so a driver whose signal delivery runs under RCU must not give
@@ -517,6 +520,7 @@ struct dibs_idx_pool {
 	unsigned long *used;
 	unsigned long *draining;
 	unsigned long *drain_gp;
+	unsigned int first_free;
 };
 
 int dibs_idx_pool_init(struct dibs_idx_pool *pool, unsigned int nr);
