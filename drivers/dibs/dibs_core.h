@@ -8,8 +8,11 @@
 #include <linux/container_of.h>
 #include <linux/dibs.h>
 #include <linux/percpu.h>
+#include <linux/rcupdate.h>
 #include <linux/sysfs.h>
 #include <linux/u64_stats_sync.h>
+
+#include "dibs_trace.h"
 
 /**
  * enum dibs_dev_state - where a device is in its life
@@ -89,6 +92,45 @@ static inline void dibs_stats_add(struct dibs_dev *dibs, enum dibs_stat stat,
 
 	u64_stats_add(&stats->cnt[stat], n);
 	dibs_stats_end(stats, flags);
+}
+
+/**
+ * dibs_deliver_irq() - dibs_handle_irq() for a valid index, under RCU
+ * @dibs: the device that owns the DMB
+ * @idx: the DMB index, below the device's max_dmbs()
+ * @dmbemask: signalling mask, passed on to handle_irq()
+ *
+ * The body of dibs_handle_irq(), which the drivers of this directory may
+ * inline into their data path instead of calling it: they know @idx to be
+ * in range, and their signal delivery runs under RCU anyway.
+ *
+ * Context: any context, in an RCU read-side critical section (preemption
+ * disabled is one); does not sleep.
+ * Return: 0 if a client was called; -ENOENT if no attached client owns
+ * @idx or it has no handle_irq().
+ */
+static __always_inline int dibs_deliver_irq(struct dibs_dev *dibs,
+					    unsigned int idx, u16 dmbemask)
+{
+	struct dibs_client *client;
+	u8 id;
+
+	RCU_LOCKDEP_WARN(!rcu_read_lock_any_held(),
+			 "dibs_deliver_irq() needs RCU");
+	id = READ_ONCE(dibs->dmb_clientid_arr[idx]);
+	if (id < MAX_DIBS_CLIENTS) {
+		/* Pairs with smp_store_release() in dibs_attach_client(). */
+		client = smp_load_acquire(&dibs->subs[id]);
+		if (client && client->ops->handle_irq) {
+			/* Counted first: the handler may wake whoever reads them. */
+			dibs_trace_signal(dibs, idx, dmbemask, id);
+			dibs_stats_add(dibs, DIBS_STAT_SIGNALS_DELIVERED, 1);
+			client->ops->handle_irq(dibs, idx, dmbemask);
+			return 0;
+		}
+	}
+	dibs_trace_signal(dibs, idx, dmbemask, NO_DIBS_CLIENT);
+	return -ENOENT;
 }
 
 /* The "statistics" directory of every device; in dibs_stats.c. */

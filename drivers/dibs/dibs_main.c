@@ -637,31 +637,15 @@ EXPORT_SYMBOL_GPL(dibs_dmb_clear_owner);
 int dibs_handle_irq(struct dibs_dev *dibs, unsigned int idx, u16 dmbemask)
 {
 	struct dibs_core_dev *core = to_core_dev(dibs);
-	struct dibs_client *client;
-	int ret = -ENOENT;
-	u8 id;
+	int ret;
 
 	/* Pairs with smp_store_release() in dibs_dev_add(). */
 	if (idx >= smp_load_acquire(&core->max_dmbs))
 		return -EINVAL;
 
 	rcu_read_lock();
-	id = READ_ONCE(dibs->dmb_clientid_arr[idx]);
-	if (id >= MAX_DIBS_CLIENTS)
-		goto out;
-	/* Pairs with smp_store_release() in dibs_attach_client(). */
-	client = smp_load_acquire(&dibs->subs[id]);
-	if (client && client->ops->handle_irq) {
-		/* Counted first: the handler may wake whoever reads them. */
-		dibs_trace_signal(dibs, idx, dmbemask, id);
-		dibs_stats_add(dibs, DIBS_STAT_SIGNALS_DELIVERED, 1);
-		client->ops->handle_irq(dibs, idx, dmbemask);
-		ret = 0;
-	}
-out:
+	ret = dibs_deliver_irq(dibs, idx, dmbemask);
 	rcu_read_unlock();
-	if (ret)
-		dibs_trace_signal(dibs, idx, dmbemask, NO_DIBS_CLIENT);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(dibs_handle_irq);

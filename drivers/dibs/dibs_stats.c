@@ -55,11 +55,13 @@ void dibs_do_trace_dev_del(const struct dibs_dev *dibs, unsigned int dmbs)
 	trace_dibs_dev_del(dibs, dmbs);
 }
 
+/* Also called by the drivers of this directory: see dibs_deliver_irq(). */
 void dibs_do_trace_signal(const struct dibs_dev *dibs, unsigned int idx,
 			  u16 mask, u8 client)
 {
 	trace_dibs_signal(dibs, idx, mask, client);
 }
+EXPORT_SYMBOL_GPL(dibs_do_trace_signal);
 
 void dibs_do_trace_event(const struct dibs_dev *dibs,
 			 const struct dibs_event *event)
