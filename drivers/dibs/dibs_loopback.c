@@ -17,11 +17,13 @@
 #include <linux/mutex.h>
 #include <linux/random.h>
 #include <linux/rcupdate.h>
+#include <linux/siphash.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/uuid.h>
 
+#include "dibs_core.h"
 #include "dibs_loopback.h"
 
 /**
@@ -46,9 +48,17 @@
  * A DMB token holds the DMB index in its low 16 bits and 48 random bits
  * above them. It is therefore never 0, unique among live DMBs, and not
  * guessable, and move_data() finds its DMB with one array lookup under RCU:
- * the data path takes no lock and allocates nothing. Memory is freed only
- * after an RCU grace period, so a concurrent move_data() never writes into
- * freed memory.
+ * the data path takes no lock and allocates nothing.
+ *
+ * An unregistered DMB, its memory and its descriptor, is freed at once,
+ * unless a move_data() is copying into it at that moment: every copy names
+ * the DMB it writes in a per-CPU hazard slot while it runs, and a DMB that
+ * a slot names is freed only after an RCU grace period. So a concurrent
+ * move_data() never writes into freed memory, and a client that registers
+ * and unregisters DMBs in quick succession gets the same, still cached
+ * memory back instead of waiting for grace periods. This costs each move
+ * one full memory barrier, and each unregistration a look at four slots
+ * per possible CPU.
  *
  * A move with the signal flag calls the owner's handle_irq() synchronously,
  * with bit ``idx`` (counted from the least significant bit) of the mask set
@@ -125,12 +135,10 @@
  * @cpu_addr: its memory, the start of one folio.
  * @len: its length as registered.
  * @idx: its index on the device.
- * @signals: pending signal bits and %DIBS_LO_SIG_RUNNING; see
- *	dibs_lo_signal().
  * @registered: the owner has not unregistered it yet.
  * @attached: number of attach_dmb() calls not yet detached.
  * @orphan: entry in &dibs_lo_dev.orphans while unregistered but attached.
- * @rcu: for freeing after a grace period.
+ * @rcu: for freeing after a grace period, if a move still holds it.
  *
  * @registered, @attached and @orphan are protected by &dibs_lo_dev.lock.
  */
@@ -139,7 +147,6 @@ struct dibs_lo_dmb {
 	void *cpu_addr;
 	u32 len;
 	u32 idx;
-	atomic_t signals;
 	bool registered;
 	unsigned int attached;
 	struct list_head orphan;
@@ -158,6 +165,12 @@ struct dibs_lo_dmb {
  *	it.
  * @orphans: DMBs unregistered by their owner but still attached.
  * @dmbs: the registered DMBs by index; read under RCU by move_data().
+ * @signals: per DMB index, pending signal bits and %DIBS_LO_SIG_RUNNING;
+ *	see dibs_lo_signal(). The index drains before its next DMB, so no
+ *	signal for the old one is left in it then.
+ * @token_key: the random key of the device's tokens; see
+ *	dibs_lo_new_token().
+ * @tokens: number of tokens issued; under @lock.
  * @zero_copy: attach_dmb() is supported; fixed at creation.
  */
 struct dibs_lo_dev {
@@ -169,6 +182,9 @@ struct dibs_lo_dev {
 	struct dibs_idx_pool idx;
 	struct list_head orphans;
 	struct dibs_lo_dmb __rcu **dmbs;
+	atomic_t *signals;
+	siphash_key_t token_key;
+	u64 tokens;
 };
 
 static bool zero_copy = true;
@@ -202,6 +218,46 @@ static int dibs_lo_max_dmbs(void)
 	return DIBS_LO_MAX_DMBS;
 }
 
+/*
+ * Nesting levels of move_data() on one CPU: task, softirq, hardirq and NMI
+ * context, as interrupt_context_level() counts them.
+ */
+#define DIBS_LO_LEVELS	4
+
+/**
+ * struct dibs_lo_hazards - the DMBs a CPU's moves are writing
+ * @dmb: per nesting level, the DMB being written, or NULL.
+ *
+ * See dibs_lo_write(). A move on one level runs with preemption disabled
+ * and can only be interrupted by a higher level, so each level has at most
+ * one move in progress.
+ */
+struct dibs_lo_hazards {
+	const void *dmb[DIBS_LO_LEVELS];
+};
+
+static DEFINE_PER_CPU(struct dibs_lo_hazards, dibs_lo_hazards);
+
+/*
+ * Whether a move may be using @dmb, which the caller has taken out of the
+ * index table. Pairs with smp_mb() in dibs_lo_write().
+ */
+static bool dibs_lo_dmb_busy(const struct dibs_lo_dmb *dmb)
+{
+	struct dibs_lo_hazards *hz;
+	int cpu, level;
+
+	/* Orders the unpublishing before the reads of the slots. */
+	smp_mb();
+	for_each_possible_cpu(cpu) {
+		hz = per_cpu_ptr(&dibs_lo_hazards, cpu);
+		for (level = 0; level < DIBS_LO_LEVELS; level++)
+			if (READ_ONCE(hz->dmb[level]) == dmb)
+				return true;
+	}
+	return false;
+}
+
 static void dibs_lo_dmb_free_rcu(struct rcu_head *head)
 {
 	struct dibs_lo_dmb *dmb = container_of(head, struct dibs_lo_dmb, rcu);
@@ -210,14 +266,24 @@ static void dibs_lo_dmb_free_rcu(struct rcu_head *head)
 	kfree(dmb);
 }
 
-/* Free @dmb once nobody can reach it; under &dibs_lo_dev.lock. */
-static void dibs_lo_dmb_put(struct dibs_lo_dmb *dmb)
+/*
+ * Free @dmb once nobody can reach it; under &dibs_lo_dev.lock. It goes
+ * at once unless a move is still using it, and then after an RCU grace
+ * period, which ends that move.
+ */
+static void dibs_lo_dmb_put(struct dibs_lo_dev *ldev, struct dibs_lo_dmb *dmb)
 {
-	if (!dmb->registered && !dmb->attached)
+	if (dmb->registered || dmb->attached)
+		return;
+	if (dibs_lo_dmb_busy(dmb)) {
 		call_rcu(&dmb->rcu, dibs_lo_dmb_free_rcu);
+		return;
+	}
+	folio_put(virt_to_folio(dmb->cpu_addr));
+	kfree(dmb);
 }
 
-/* The registered DMB with @token, or NULL; under RCU or &dibs_lo_dev.lock. */
+/* The registered DMB with @token, or NULL; under &dibs_lo_dev.lock. */
 static struct dibs_lo_dmb *dibs_lo_find(struct dibs_lo_dev *ldev, u64 token)
 {
 	unsigned int idx = token & GENMASK(DIBS_LO_TOKEN_IDX_BITS - 1, 0);
@@ -225,20 +291,27 @@ static struct dibs_lo_dmb *dibs_lo_find(struct dibs_lo_dev *ldev, u64 token)
 
 	if (idx >= DIBS_LO_MAX_DMBS)
 		return NULL;
-	dmb = rcu_dereference_check(ldev->dmbs[idx],
-				    lockdep_is_held(&ldev->lock));
+	dmb = rcu_dereference_protected(ldev->dmbs[idx],
+					lockdep_is_held(&ldev->lock));
 	if (!dmb || dmb->token != token)
 		return NULL;
 	return dmb;
 }
 
-/* A fresh token for index @idx: 48 random bits above the index, never 0. */
-static u64 dibs_lo_new_token(u32 idx)
+/*
+ * A fresh token for index @idx: 48 bits that nobody can predict above the
+ * index, never 0. They come from a keyed pseudo-random function (SipHash
+ * with the device's random key) of the number of tokens issued, which
+ * costs less than drawing from the random number generator every time.
+ * Under the device lock.
+ */
+static u64 dibs_lo_new_token(struct dibs_lo_dev *ldev, u32 idx)
 {
 	u64 random;
 
 	do {
-		random = get_random_u64() << DIBS_LO_TOKEN_IDX_BITS;
+		random = siphash_1u64(ldev->tokens++, &ldev->token_key) <<
+			 DIBS_LO_TOKEN_IDX_BITS;
 	} while (!random);
 	return random | idx;
 }
@@ -280,7 +353,7 @@ static int dibs_lo_register_dmb(struct dibs_dev *dibs, struct dibs_dmb *desc,
 		goto err_release_idx;
 
 	dmb->idx = idx;
-	dmb->token = dibs_lo_new_token(idx);
+	dmb->token = dibs_lo_new_token(ldev, idx);
 	dmb->registered = true;
 	rcu_assign_pointer(ldev->dmbs[idx], dmb);
 	mutex_unlock(&ldev->lock);
@@ -314,7 +387,7 @@ static void dibs_lo_unpublish(struct dibs_lo_dev *ldev, struct dibs_lo_dmb *dmb)
 	dmb->registered = false;
 	if (dmb->attached)
 		list_add(&dmb->orphan, &ldev->orphans);
-	dibs_lo_dmb_put(dmb);
+	dibs_lo_dmb_put(ldev, dmb);
 }
 
 static int dibs_lo_unregister_dmb(struct dibs_dev *dibs, struct dibs_dmb *desc)
@@ -334,37 +407,89 @@ static int dibs_lo_unregister_dmb(struct dibs_dev *dibs, struct dibs_dmb *desc)
 }
 
 /*
- * Deliver signal @sig_idx to the owner of @dmb, coalescing with signals that
- * arrive while its handler runs: whoever sets the RUNNING bit delivers, in a
- * loop, every bit pending until it can clear RUNNING with none pending.
- * Under RCU, which keeps @dmb alive.
+ * Deliver signal @sig_idx to the owner of DMB index @idx, coalescing with
+ * signals that arrive while its handler runs: whoever sets the RUNNING bit
+ * delivers, in a loop, every bit pending until it can clear RUNNING with
+ * none pending. The state word is 0 or has RUNNING set: pending bits are only ever set
+ * together with it. Under RCU, which keeps the index from its next DMB.
+ *
+ * With no handler running, which is the common case, this costs two
+ * atomic operations: one to take RUNNING, one to drop it.
  */
-static void dibs_lo_signal(struct dibs_lo_dev *ldev, struct dibs_lo_dmb *dmb,
+static void dibs_lo_signal(struct dibs_lo_dev *ldev, unsigned int idx,
 			   unsigned int sig_idx)
 {
-	int old, pending;
+	atomic_t *state = &ldev->signals[idx];
+	int old = 0, pending = BIT(sig_idx);
 
-	old = atomic_fetch_or(BIT(sig_idx) | DIBS_LO_SIG_RUNNING, &dmb->signals);
-	if (old & DIBS_LO_SIG_RUNNING) {
-		dibs_signal_coalesced(ldev->dibs, dmb->idx, BIT(sig_idx));
-		return;
+	if (!atomic_try_cmpxchg_acquire(state, &old, DIBS_LO_SIG_RUNNING)) {
+		old = atomic_fetch_or(pending | DIBS_LO_SIG_RUNNING, state);
+		if (old & DIBS_LO_SIG_RUNNING) {
+			dibs_signal_coalesced(ldev->dibs, idx, pending);
+			return;
+		}
+		/* The handler ended meanwhile: deliver what is pending. */
+		pending = atomic_xchg(state, DIBS_LO_SIG_RUNNING);
 	}
 
-	do {
-		pending = atomic_xchg(&dmb->signals, DIBS_LO_SIG_RUNNING);
-		dibs_handle_irq(ldev->dibs, dmb->idx,
-				pending & GENMASK(DIBS_LO_SIGNALS - 1, 0));
-	} while (atomic_cmpxchg(&dmb->signals, DIBS_LO_SIG_RUNNING, 0) !=
-		 DIBS_LO_SIG_RUNNING);
+	for (;;) {
+		dibs_deliver_irq(ldev->dibs, idx,
+				 pending & GENMASK(DIBS_LO_SIGNALS - 1, 0));
+		old = DIBS_LO_SIG_RUNNING;
+		if (atomic_try_cmpxchg_release(state, &old, 0))
+			return;
+		pending = atomic_xchg(state, DIBS_LO_SIG_RUNNING);
+	}
+}
+
+/*
+ * Write @size bytes of @data at @offset into the registered DMB with
+ * @token at index @idx; under RCU. Without taking a lock or a reference:
+ * this CPU's hazard slot for its nesting level names the DMB while the
+ * copy runs, and dibs_lo_dmb_put() frees no DMB that a slot names. The full
+ * barriers on both sides order each one's write before its read, so either
+ * dibs_lo_dmb_put() sees the slot or this sees the DMB gone from the table.
+ * Returns 0, -ENOENT or -EINVAL.
+ */
+static int dibs_lo_write(struct dibs_lo_dev *ldev, unsigned int idx,
+			 u64 token, unsigned int offset, const void *data,
+			 unsigned int size)
+{
+	struct dibs_lo_dmb *dmb;
+	const void **slot;
+	int ret = 0;
+
+	if (idx >= DIBS_LO_MAX_DMBS)
+		return -ENOENT;
+	dmb = rcu_dereference(ldev->dmbs[idx]);
+	if (!dmb)
+		return -ENOENT;
+
+	preempt_disable();
+	slot = &this_cpu_ptr(&dibs_lo_hazards)->dmb[interrupt_context_level()];
+	WRITE_ONCE(*slot, dmb);
+	/* Pairs with smp_mb() in dibs_lo_dmb_busy(). */
+	smp_mb();
+	if (unlikely(rcu_access_pointer(ldev->dmbs[idx]) != dmb ||
+		     dmb->token != token))
+		ret = -ENOENT;
+	else if (size > dmb->len || offset > dmb->len - size)
+		ret = -EINVAL;
+	else
+		memcpy(dmb->cpu_addr + offset, data, size);
+	/* Done with the DMB before the slot lets it go. */
+	smp_store_release(slot, NULL);
+	preempt_enable();
+	return ret;
 }
 
 static int dibs_lo_move_data(struct dibs_dev *dibs, u64 dmb_tok,
 			     unsigned int idx, bool sf, unsigned int offset,
 			     void *data, unsigned int size)
 {
+	unsigned int dmb_idx = dmb_tok & GENMASK(DIBS_LO_TOKEN_IDX_BITS - 1, 0);
 	struct dibs_lo_dev *ldev = to_lo_dev(dibs);
-	struct dibs_lo_dmb *dmb;
-	int ret = 0;
+	int ret;
 
 	if (idx >= DIBS_LO_SIGNALS) {
 		ret = -EINVAL;
@@ -372,16 +497,11 @@ static int dibs_lo_move_data(struct dibs_dev *dibs, u64 dmb_tok,
 	}
 
 	rcu_read_lock();
-	dmb = dibs_lo_find(ldev, dmb_tok);
-	if (!dmb)
-		ret = -ENOENT;
-	else if (size > dmb->len || offset > dmb->len - size)
-		ret = -EINVAL;
+	ret = dibs_lo_write(ldev, dmb_idx, dmb_tok, offset, data, size);
 	if (!ret) {
-		memcpy(dmb->cpu_addr + offset, data, size);
 		dibs_moved(dibs, size, sf);
 		if (sf)
-			dibs_lo_signal(ldev, dmb, idx);
+			dibs_lo_signal(ldev, dmb_idx, idx);
 	}
 	rcu_read_unlock();
 	if (!ret)
@@ -446,7 +566,7 @@ static int dibs_lo_detach_dmb(struct dibs_dev *dibs, u64 token)
 	if (dmb) {
 		if (!--dmb->attached && !dmb->registered)
 			list_del(&dmb->orphan);
-		dibs_lo_dmb_put(dmb);
+		dibs_lo_dmb_put(ldev, dmb);
 		dibs_dmb_detached(dibs, token);
 	} else {
 		ret = -ENOENT;
@@ -494,6 +614,7 @@ static struct dibs_lo_dev *dibs_lo_lookup(const char *name)
 static void dibs_lo_dev_free(struct dibs_lo_dev *ldev)
 {
 	dibs_idx_pool_destroy(&ldev->idx);
+	kvfree(ldev->signals);
 	kvfree(ldev->dmbs);
 	mutex_destroy(&ldev->lock);
 	kfree(ldev);
@@ -527,8 +648,11 @@ dibs_lo_dev_create(const char *name, bool zero_copy)
 	ldev->zero_copy = zero_copy;
 	mutex_init(&ldev->lock);
 	INIT_LIST_HEAD(&ldev->orphans);
+	get_random_bytes(&ldev->token_key, sizeof(ldev->token_key));
 	ldev->dmbs = kvzalloc_objs(*ldev->dmbs, DIBS_LO_MAX_DMBS);
-	if (dibs_idx_pool_init(&ldev->idx, DIBS_LO_MAX_DMBS) || !ldev->dmbs) {
+	ldev->signals = kvzalloc_objs(*ldev->signals, DIBS_LO_MAX_DMBS);
+	if (dibs_idx_pool_init(&ldev->idx, DIBS_LO_MAX_DMBS) || !ldev->dmbs ||
+	    !ldev->signals) {
 		ret = -ENOMEM;
 		goto err_free_ldev;
 	}
@@ -690,6 +814,39 @@ unsigned int dibs_lo_dmbs_in_use(struct dibs_lo_dev *ldev)
 	return count;
 }
 EXPORT_SYMBOL_IF_KUNIT(dibs_lo_dmbs_in_use);
+
+/**
+ * dibs_lo_hazard_set() - act as a move on @cpu that is using a DMB
+ * @ldev: the loopback device
+ * @cpu: a possible CPU
+ * @token: the DMB's token, or 0 to stop
+ *
+ * Sets the NMI level's hazard slot of @cpu, which no move uses in
+ * practice, to the registered DMB with @token, so that tests can hold a
+ * DMB the way a move in progress does, across calls that sleep.
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or -ENOENT if @ldev has no DMB with @token.
+ */
+int dibs_lo_hazard_set(struct dibs_lo_dev *ldev, unsigned int cpu, u64 token)
+{
+	struct dibs_lo_dmb *dmb = NULL;
+
+	mutex_lock(&ldev->lock);
+	if (token) {
+		dmb = dibs_lo_find(ldev, token);
+		if (!dmb) {
+			mutex_unlock(&ldev->lock);
+			return -ENOENT;
+		}
+	}
+	/* Set before anything the caller does next, as in dibs_lo_write(). */
+	smp_store_mb(per_cpu_ptr(&dibs_lo_hazards, cpu)->dmb[DIBS_LO_LEVELS - 1],
+		     dmb);
+	mutex_unlock(&ldev->lock);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(dibs_lo_hazard_set);
 #endif
 
 /* Read a device name written to a debugfs control file. */

@@ -27,6 +27,8 @@ struct dibs_lo_dev *dibs_lo_dev_create(const char *name, bool zero_copy);
 int dibs_lo_dev_destroy(const char *name);
 struct dibs_dev *dibs_lo_dev_dibs(struct dibs_lo_dev *ldev);
 unsigned int dibs_lo_dmbs_in_use(struct dibs_lo_dev *ldev);
+int dibs_lo_hazard_set(struct dibs_lo_dev *ldev, unsigned int cpu,
+		       u64 token);
 #endif
 
 #endif /* _DIBS_LOOPBACK_H */

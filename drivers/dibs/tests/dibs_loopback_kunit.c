@@ -17,6 +17,7 @@
 #include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
@@ -760,6 +761,68 @@ static void dibs_lo_test_index_drains_before_reuse(struct kunit *test)
 	b = lo_test_register_ok(test, dibs, 64);
 	KUNIT_EXPECT_NE(test, idx, b->dmb.idx);
 	KUNIT_EXPECT_EQ(test, 1, lo_test_in_use(dibs));
+}
+
+/*
+ * The memory of an unregistered DMB is freed at once: a client that
+ * registers and unregisters DMBs does not wait for grace periods.
+ */
+static void dibs_lo_test_memory_freed_at_once(struct kunit *test)
+{
+	struct dibs_dev *dibs = lo_test_setup(test);
+	struct lo_test_dmb *td = lo_test_register_ok(test, dibs, SZ_16K);
+	struct folio *folio = virt_to_folio(td->dmb.cpu_addr);
+
+	/* Our own reference keeps the folio to look at. */
+	folio_get(folio);
+	KUNIT_EXPECT_EQ(test, 2, folio_ref_count(folio));
+	KUNIT_EXPECT_EQ(test, 0, lo_test_release(td));
+	KUNIT_EXPECT_EQ(test, 1, folio_ref_count(folio));
+	folio_put(folio);
+}
+
+struct lo_test_hazard {
+	struct dibs_lo_dev *ldev;
+	unsigned int cpu;
+};
+
+static void lo_test_hazard_clear(void *data)
+{
+	struct lo_test_hazard *hz = data;
+
+	dibs_lo_hazard_set(hz->ldev, hz->cpu, 0);
+}
+
+/*
+ * A DMB that a move is using when it is unregistered stays, memory and
+ * all, until a grace period has passed; a move then finds it gone.
+ */
+static void dibs_lo_test_memory_kept_while_written(struct kunit *test)
+{
+	struct dibs_dev *dibs = lo_test_setup(test);
+	struct lo_test_dmb *td = lo_test_register_ok(test, dibs, SZ_16K);
+	struct folio *folio = virt_to_folio(td->dmb.cpu_addr);
+	u64 tok = td->dmb.dmb_tok;
+	struct lo_test_hazard *hz;
+
+	hz = kunit_kzalloc(test, sizeof(*hz), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, hz);
+	hz->ldev = dibs->drv_priv;
+	hz->cpu = cpumask_last(cpu_possible_mask);
+	folio_get(folio);
+	KUNIT_ASSERT_EQ(test, 0, dibs_lo_hazard_set(hz->ldev, hz->cpu, tok));
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
+							   lo_test_hazard_clear,
+							   hz));
+	KUNIT_EXPECT_EQ(test, 0, lo_test_release(td));
+	KUNIT_EXPECT_EQ(test, 2, folio_ref_count(folio));
+	KUNIT_EXPECT_EQ(test, -ENOENT,
+			dibs->ops->move_data(dibs, tok, 0, false, 0, "x", 1));
+
+	kunit_release_action(test, lo_test_hazard_clear, hz);
+	rcu_barrier();
+	KUNIT_EXPECT_EQ(test, 1, folio_ref_count(folio));
+	folio_put(folio);
 }
 
 /* ---- moving data ---- */
@@ -1583,6 +1646,8 @@ static struct kunit_case dibs_lo_test_cases[] = {
 	KUNIT_CASE(dibs_lo_test_unregister_rejects_bad_token),
 	KUNIT_CASE(dibs_lo_test_index_reuse_is_zeroed),
 	KUNIT_CASE(dibs_lo_test_index_drains_before_reuse),
+	KUNIT_CASE(dibs_lo_test_memory_freed_at_once),
+	KUNIT_CASE(dibs_lo_test_memory_kept_while_written),
 	KUNIT_CASE(dibs_lo_test_move_data_lands),
 	KUNIT_CASE(dibs_lo_test_move_data_in_atomic_context),
 	KUNIT_CASE(dibs_lo_test_move_data_1_mib),
