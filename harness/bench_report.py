@@ -141,10 +141,12 @@ for p, where in (("um", "UML"), ("vm", "QEMU")):
 for p, where in (("um", "UML"), ("vm", "QEMU")):
     r = find(p, "signal", 64)
     mv, sig = percall(r, "move"), percall(r, "move_signal")
+    # The median of the ratios of batches timed back to back.
+    cost = r["cost_permille"][1] / 1000
     add("signalled move (handle_irq counts)", where, 64, r, spread(mv),
-        spread(sig), f"{sig[1] / mv[1]:.2f}x unsignalled", "report", None)
+        spread(sig), f"{cost:.2f}x unsignalled", "<= 1.5x", cost <= 1.5)
     results["figures"].append({"figure": "signal_multiple", "place": p,
-                               "value": sig[1] / mv[1]})
+                               "value": cost, "bar": 1.5})
 for p, where in (("um", "UML"), ("vm", "QEMU")):
     r = find(p, "pingpong")
     if r.get("state") != "done":
@@ -186,16 +188,19 @@ for size in (64, 4096, 65536):
                                "value": speed / ref, "speedup": speed,
                                "memcpy_speedup": ref, "bar": 0.95})
 for p, where in (("um", "UML"), ("vm", "QEMU")):
-    for size in (16384, 1 << 20):
+    for size in (16384, 65 * 1024, 1 << 20):
+        # Each DMB batch ends when its memory is free again: the RCU wait
+        # for deferred frees is part of its time.
         r = find(p, "lifecycle", size)
         af, rg = percall(r, "alloc_free"), percall(r, "register")
-        add("DMB lifecycle (register+unregister / alloc+free)", where, size,
-            r, spread(af), spread(rg),
-            f"{1e9 / rg[1]:.0f} vs {1e9 / af[1]:.0f} pairs/s "
-            f"(+ {r['rcu_barrier'][1] / 1e3:.0f} us RCU wait per batch)",
-            "report", None)
+        speed = r["speed_permille"][1] / 1000
+        add("DMB lifecycle until freed (alloc+free / register+unregister)",
+            where, size, r, spread(af), spread(rg),
+            f"{speed:.2f}: {1e9 / rg[1]:.0f} vs {1e9 / af[1]:.0f} pairs/s "
+            f"({r['rcu_barrier'][1] / 1e3:.0f} us RCU wait per batch)",
+            ">= 1.00", speed >= 1)
         results["figures"].append({"figure": "lifecycle", "place": p,
-                                   "size": size,
+                                   "size": size, "value": speed, "bar": 1,
                                    "register_pairs_per_s": 1e9 / rg[1],
                                    "alloc_free_per_s": 1e9 / af[1]})
 for p, where in (("um", "UML"), ("vm", "QEMU")):
