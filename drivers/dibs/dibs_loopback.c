@@ -410,8 +410,9 @@ static int dibs_lo_unregister_dmb(struct dibs_dev *dibs, struct dibs_dmb *desc)
  * Deliver signal @sig_idx to the owner of DMB index @idx, coalescing with
  * signals that arrive while its handler runs: whoever sets the RUNNING bit
  * delivers, in a loop, every bit pending until it can clear RUNNING with
- * none pending. The state word is 0 or has RUNNING set: pending bits are only ever set
- * together with it. Under RCU, which keeps the index from its next DMB.
+ * none pending. The state word is 0 or has RUNNING set: pending bits are
+ * only ever set together with it. Under RCU, which keeps the index from
+ * its next DMB.
  *
  * With no handler running, which is the common case, this costs two
  * atomic operations: one to take RUNNING, one to drop it.
