@@ -271,7 +271,7 @@ static void dibs_lo_dmb_free_rcu(struct rcu_head *head)
  * at once unless a move is still using it, and then after an RCU grace
  * period, which ends that move.
  */
-static void dibs_lo_dmb_put(struct dibs_lo_dev *ldev, struct dibs_lo_dmb *dmb)
+static void dibs_lo_dmb_put(struct dibs_lo_dmb *dmb)
 {
 	if (dmb->registered || dmb->attached)
 		return;
@@ -283,10 +283,16 @@ static void dibs_lo_dmb_put(struct dibs_lo_dev *ldev, struct dibs_lo_dmb *dmb)
 	kfree(dmb);
 }
 
+/* The DMB index that @token names; it may be out of range. */
+static unsigned int dibs_lo_token_idx(u64 token)
+{
+	return token & GENMASK(DIBS_LO_TOKEN_IDX_BITS - 1, 0);
+}
+
 /* The registered DMB with @token, or NULL; under &dibs_lo_dev.lock. */
 static struct dibs_lo_dmb *dibs_lo_find(struct dibs_lo_dev *ldev, u64 token)
 {
-	unsigned int idx = token & GENMASK(DIBS_LO_TOKEN_IDX_BITS - 1, 0);
+	unsigned int idx = dibs_lo_token_idx(token);
 	struct dibs_lo_dmb *dmb;
 
 	if (idx >= DIBS_LO_MAX_DMBS)
@@ -387,7 +393,7 @@ static void dibs_lo_unpublish(struct dibs_lo_dev *ldev, struct dibs_lo_dmb *dmb)
 	dmb->registered = false;
 	if (dmb->attached)
 		list_add(&dmb->orphan, &ldev->orphans);
-	dibs_lo_dmb_put(ldev, dmb);
+	dibs_lo_dmb_put(dmb);
 }
 
 static int dibs_lo_unregister_dmb(struct dibs_dev *dibs, struct dibs_dmb *desc)
@@ -488,7 +494,7 @@ static int dibs_lo_move_data(struct dibs_dev *dibs, u64 dmb_tok,
 			     unsigned int idx, bool sf, unsigned int offset,
 			     void *data, unsigned int size)
 {
-	unsigned int dmb_idx = dmb_tok & GENMASK(DIBS_LO_TOKEN_IDX_BITS - 1, 0);
+	unsigned int dmb_idx = dibs_lo_token_idx(dmb_tok);
 	struct dibs_lo_dev *ldev = to_lo_dev(dibs);
 	int ret;
 
@@ -567,7 +573,7 @@ static int dibs_lo_detach_dmb(struct dibs_dev *dibs, u64 token)
 	if (dmb) {
 		if (!--dmb->attached && !dmb->registered)
 			list_del(&dmb->orphan);
-		dibs_lo_dmb_put(ldev, dmb);
+		dibs_lo_dmb_put(dmb);
 		dibs_dmb_detached(dibs, token);
 	} else {
 		ret = -ENOENT;
