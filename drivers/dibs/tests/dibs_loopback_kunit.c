@@ -416,26 +416,22 @@ static void dibs_lo_test_identity(struct kunit *test)
 }
 
 struct bad_name_case {
+	const char *desc;
 	const char *name;
 	int err;
 };
 
 static const struct bad_name_case bad_name_cases[] = {
-	{ "", -EINVAL },
-	{ "LO", -EINVAL },
-	{ "lo 1", -EINVAL },
-	{ "lo/1", -EINVAL },
-	{ "lo.1", -EINVAL },
-	{ "abcdefghijklmnop", -EINVAL },
-	{ "lotest0", -EEXIST },
+	{ "empty", "", -EINVAL },
+	{ "upper case", "LO", -EINVAL },
+	{ "space", "lo 1", -EINVAL },
+	{ "slash", "lo/1", -EINVAL },
+	{ "dot", "lo.1", -EINVAL },
+	{ "16 characters", "abcdefghijklmnop", -EINVAL },
+	{ "taken", "lotest0", -EEXIST },
 };
 
-static void bad_name_desc(const struct bad_name_case *c, char *desc)
-{
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "\"%s\"", c->name);
-}
-
-KUNIT_ARRAY_PARAM(bad_name, bad_name_cases, bad_name_desc);
+KUNIT_ARRAY_PARAM_DESC(bad_name, bad_name_cases, desc);
 
 static void dibs_lo_test_create_rejects_bad_name(struct kunit *test)
 {
