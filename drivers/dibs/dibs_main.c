@@ -25,24 +25,29 @@
 /**
  * DOC: locking
  *
- * Three locks, always taken in this order:
+ * Two locks, always taken in this order:
  *
  * ``dibs_mutex`` serialises the registries: adding and deleting devices,
  * registering and unregistering clients, and with them every add_dev() and
- * del_dev() callback, which run with it held.
+ * del_dev() callback, which run with it held. The table of client slots,
+ * dibs_clients[], is written only under it.
  *
- * ``dibs_clients_lock`` (a spinlock, taken with interrupts disabled) protects
- * the table of client slots: which client holds a slot, how many DMBs it
- * owns, and whether it is being unregistered. dibs_dmb_set_owner() takes it
- * so that a new DMB is either counted before dibs_unregister_client() marks
- * the client as closing (and is then taken away from the client after its
- * del_dev() if it is still there) or refused with -ESHUTDOWN.
+ * &dibs_dev.lock (a spinlock, taken with interrupts disabled) serialises
+ * the writers of a device's client array and its state.
  *
- * &dibs_dev.lock (a spinlock, taken with interrupts disabled) protects the
- * writers of a device's owner table and client array.
+ * The owner tables take no lock: dibs_dmb_set_owner() claims a free entry
+ * with cmpxchg(), and dibs_dmb_clear_owner() and the core's clean-up take
+ * an owner away with cmpxchg() too, so each owner is taken away exactly
+ * once. dibs_dmb_set_owner() runs in an RCU read-side critical section
+ * and checks there that the client is not closing and the device is
+ * added. dibs_unregister_client() and dibs_dev_del() set those marks,
+ * wait for an RCU grace period, and only then take away what is left: an
+ * owner set in such a section either is seen then, or the section saw the
+ * mark and refused. So registering and unregistering DMBs never contend
+ * with each other, on any device, beyond the cache line of the entry.
  *
- * The dispatch helpers, dibs_handle_irq() and dibs_handle_event(), take none
- * of these: they read the owner table and the client array under RCU, so
+ * The dispatch helpers, dibs_handle_irq() and dibs_handle_event(), take no
+ * lock either: they read the owner table and the client array under RCU, so
  * signals on different DMBs and CPUs never contend. Whoever takes a client
  * off a device clears its entry and then waits for an RCU grace period
  * before calling del_dev(), so no handler of that client is running or can
@@ -66,17 +71,18 @@ static LIST_HEAD(dibs_devices);
 /**
  * struct dibs_client_slot - the core's record of a registered client
  * @client: the client in this slot, or NULL.
- * @dmbs: number of DMBs the client owns on all devices.
  * @closing: the client is being unregistered and may own no new DMB.
+ *
+ * Written under dibs_mutex; dibs_dmb_set_owner() reads it without a lock,
+ * @closing first, with acquire ordering: when an unregistered client's
+ * slot is cleared, @client becomes NULL before @closing goes back to
+ * false.
  */
 struct dibs_client_slot {
 	struct dibs_client *client;
-	unsigned int dmbs;
 	bool closing;
 };
 
-/* Protects dibs_clients[]; @client changes only with dibs_mutex held too. */
-static DEFINE_SPINLOCK(dibs_clients_lock);
 static struct dibs_client_slot dibs_clients[MAX_DIBS_CLIENTS];
 
 static struct dibs_dev *to_dibs_dev(struct device *dev)
@@ -202,10 +208,8 @@ int dibs_register_client(struct dibs_client *client)
 		goto out;
 	}
 
-	spin_lock_irq(&dibs_clients_lock);
-	dibs_clients[id] = (struct dibs_client_slot){ .client = client };
-	spin_unlock_irq(&dibs_clients_lock);
 	client->id = id;
+	WRITE_ONCE(dibs_clients[id].client, client);
 
 	dibs_trace_client_register(client);
 	list_for_each_entry(dibs, &dibs_devices, list)
@@ -216,21 +220,33 @@ out:
 }
 EXPORT_SYMBOL_GPL(dibs_register_client);
 
+/*
+ * Empty the owner table entry @owner unless it is already empty, also
+ * against a concurrent dibs_dmb_clear_owner(); returns what it held.
+ */
+static u8 dibs_owner_take(u8 *owner)
+{
+	u8 id = READ_ONCE(*owner);
+
+	while (id != NO_DIBS_CLIENT &&
+	       !try_cmpxchg(owner, &id, NO_DIBS_CLIENT))
+		;
+	return id;
+}
+
 /* Take DMBs of client @id on @dibs away from it; returns their number. */
 static unsigned int dibs_disown(struct dibs_dev *dibs, u8 id)
 {
 	struct dibs_core_dev *core = to_core_dev(dibs);
 	unsigned int idx, dropped = 0;
+	u8 *owner;
 
-	lockdep_assert_held(&dibs_clients_lock);
-	spin_lock(&dibs->lock);
 	for (idx = 0; idx < core->max_dmbs; idx++) {
-		if (dibs->dmb_clientid_arr[idx] != id)
-			continue;
-		WRITE_ONCE(dibs->dmb_clientid_arr[idx], NO_DIBS_CLIENT);
-		dropped++;
+		owner = &dibs->dmb_clientid_arr[idx];
+		if (READ_ONCE(*owner) == id &&
+		    cmpxchg(owner, id, NO_DIBS_CLIENT) == id)
+			dropped++;
 	}
-	spin_unlock(&dibs->lock);
 	return dropped;
 }
 
@@ -273,9 +289,7 @@ int dibs_unregister_client(struct dibs_client *client)
 	}
 
 	/* No new DMB for @client from here on: see dibs_dmb_set_owner(). */
-	spin_lock_irq(&dibs_clients_lock);
-	dibs_clients[id].closing = true;
-	spin_unlock_irq(&dibs_clients_lock);
+	WRITE_ONCE(dibs_clients[id].closing, true);
 
 	list_for_each_entry(dibs, &dibs_devices, list)
 		dibs_stop_dispatch(dibs, id);
@@ -283,11 +297,11 @@ int dibs_unregister_client(struct dibs_client *client)
 	list_for_each_entry_reverse(dibs, &dibs_devices, list)
 		dibs_detach_client(dibs, client);
 
-	spin_lock_irq(&dibs_clients_lock);
 	list_for_each_entry(dibs, &dibs_devices, list)
 		orphans += dibs_disown(dibs, id);
-	dibs_clients[id] = (struct dibs_client_slot){};
-	spin_unlock_irq(&dibs_clients_lock);
+	WRITE_ONCE(dibs_clients[id].client, NULL);
+	/* Pairs with smp_load_acquire() in dibs_dmb_set_owner(). */
+	smp_store_release(&dibs_clients[id].closing, false);
 	dibs_trace_client_unregister(client, orphans);
 	mutex_unlock(&dibs_mutex);
 
@@ -408,9 +422,13 @@ int dibs_dev_add(struct dibs_dev *dibs)
 
 	spin_lock_irqsave(&dibs->lock, flags);
 	dibs->dmb_clientid_arr = owners;
-	/* Pairs with smp_load_acquire() in dibs_handle_irq(). */
+	/*
+	 * Pairs with smp_load_acquire() in dibs_handle_irq() and
+	 * dibs_dmb_clear_owner().
+	 */
 	smp_store_release(&core->max_dmbs, max_dmbs);
-	core->state = DIBS_DEV_ADDED;
+	/* Pairs with smp_load_acquire() in dibs_dmb_set_owner(). */
+	smp_store_release(&core->state, DIBS_DEV_ADDED);
 	spin_unlock_irqrestore(&dibs->lock, flags);
 
 	list_add_tail(&dibs->list, &dibs_devices);
@@ -428,43 +446,16 @@ err_unlock:
 }
 EXPORT_SYMBOL_GPL(dibs_dev_add);
 
-/*
- * One DMB less for the client with @id, an entry of an owner table. Drivers
- * written for the published header may write the table themselves, so the
- * id is checked, and the count never goes below 0. Under
- * dibs_clients_lock.
- */
-static void dibs_uncount_dmb(struct dibs_dev *dibs, u8 id)
-{
-	lockdep_assert_held(&dibs_clients_lock);
-	if (id < MAX_DIBS_CLIENTS && dibs_clients[id].client &&
-	    dibs_clients[id].dmbs) {
-		dibs_clients[id].dmbs--;
-		return;
-	}
-	dev_warn_once(&dibs->dev, "owner table holds client id %u, which owns no DMB\n",
-		      id);
-}
-
 /* Forget DMBs whose owner kept them past del_dev(); returns their number. */
 static unsigned int dibs_drop_owners(struct dibs_dev *dibs)
 {
 	struct dibs_core_dev *core = to_core_dev(dibs);
 	unsigned int idx, dropped = 0;
-	u8 id;
 
-	spin_lock_irq(&dibs_clients_lock);
-	spin_lock(&dibs->lock);
-	for (idx = 0; idx < core->max_dmbs; idx++) {
-		id = dibs->dmb_clientid_arr[idx];
-		if (id == NO_DIBS_CLIENT)
-			continue;
-		WRITE_ONCE(dibs->dmb_clientid_arr[idx], NO_DIBS_CLIENT);
-		dibs_uncount_dmb(dibs, id);
-		dropped++;
-	}
-	spin_unlock(&dibs->lock);
-	spin_unlock_irq(&dibs_clients_lock);
+	for (idx = 0; idx < core->max_dmbs; idx++)
+		if (dibs_owner_take(&dibs->dmb_clientid_arr[idx]) !=
+		    NO_DIBS_CLIENT)
+			dropped++;
 	return dropped;
 }
 
@@ -500,7 +491,7 @@ void dibs_dev_del(struct dibs_dev *dibs)
 	list_del_init(&dibs->list);
 
 	spin_lock_irqsave(&dibs->lock, flags);
-	core->state = DIBS_DEV_DELETED;
+	WRITE_ONCE(core->state, DIBS_DEV_DELETED);
 	for (id = 0; id < MAX_DIBS_CLIENTS; id++) {
 		attached[id] = dibs->subs[id];
 		WRITE_ONCE(dibs->subs[id], NULL);
@@ -530,10 +521,12 @@ EXPORT_SYMBOL_GPL(dibs_dev_del);
  * @client: the client that registers the DMB
  *
  * Device drivers call this from their register_dmb() before it succeeds,
- * so that dibs_handle_irq() reaches @client and the client is counted as
- * owning a DMB (see dibs_unregister_client()).
+ * so that dibs_handle_irq() reaches @client, and so that the DMB is taken
+ * away from @client if it is still registered when the client is
+ * unregistered or the device deleted (see dibs_unregister_client() and
+ * dibs_dev_del()).
  *
- * Context: any context; takes spinlocks with interrupts disabled.
+ * Context: any context; takes no lock and does not sleep.
  * Return: 0 on success; -EINVAL if @idx is not below max_dmbs() or @client
  * is not registered; -ESHUTDOWN if @client is being unregistered; -ENODEV
  * if @dibs is not added; -EBUSY if @idx already has an owner. Nothing
@@ -544,37 +537,30 @@ int dibs_dmb_set_owner(struct dibs_dev *dibs, unsigned int idx,
 {
 	struct dibs_core_dev *core = to_core_dev(dibs);
 	struct dibs_client_slot *slot;
-	unsigned long flags;
+	u8 none = NO_DIBS_CLIENT;
+	bool closing;
 	int ret = 0;
 
 	if (!client || client->id >= MAX_DIBS_CLIENTS)
 		return -EINVAL;
-
-	spin_lock_irqsave(&dibs_clients_lock, flags);
 	slot = &dibs_clients[client->id];
-	if (slot->client != client) {
-		ret = -EINVAL;
-		goto out;
-	}
-	if (slot->closing) {
-		ret = -ESHUTDOWN;
-		goto out;
-	}
 
-	spin_lock(&dibs->lock);
-	if (core->state != DIBS_DEV_ADDED)
+	/* The marks are set before a grace period: see "DOC: locking". */
+	rcu_read_lock();
+	/* Pairs with smp_store_release() in dibs_unregister_client(). */
+	closing = smp_load_acquire(&slot->closing);
+	if (READ_ONCE(slot->client) != client)
+		ret = -EINVAL;
+	else if (closing)
+		ret = -ESHUTDOWN;
+	/* Pairs with smp_store_release() in dibs_dev_add(). */
+	else if (smp_load_acquire(&core->state) != DIBS_DEV_ADDED)
 		ret = -ENODEV;
 	else if (idx >= core->max_dmbs)
 		ret = -EINVAL;
-	else if (dibs->dmb_clientid_arr[idx] != NO_DIBS_CLIENT)
+	else if (!try_cmpxchg(&dibs->dmb_clientid_arr[idx], &none, client->id))
 		ret = -EBUSY;
-	if (!ret) {
-		WRITE_ONCE(dibs->dmb_clientid_arr[idx], client->id);
-		slot->dmbs++;
-	}
-	spin_unlock(&dibs->lock);
-out:
-	spin_unlock_irqrestore(&dibs_clients_lock, flags);
+	rcu_read_unlock();
 	return ret;
 }
 EXPORT_SYMBOL_GPL(dibs_dmb_set_owner);
@@ -589,33 +575,19 @@ EXPORT_SYMBOL_GPL(dibs_dmb_set_owner);
  * another CPU may still finish, so clients must not free what their
  * handle_irq() uses for @idx without their own synchronisation.
  *
- * Context: any context; takes spinlocks with interrupts disabled.
+ * Context: any context; takes no lock and does not sleep.
  * Return: 0 on success; -EINVAL if @idx is out of range; -ENOENT if @idx
- * has no owner (also after dibs_dev_del() dropped it).
+ * has no owner (also after dibs_dev_del() or dibs_unregister_client() took
+ * it away).
  */
 int dibs_dmb_clear_owner(struct dibs_dev *dibs, unsigned int idx)
 {
-	struct dibs_core_dev *core = to_core_dev(dibs);
-	unsigned long flags;
-	int ret = 0;
-	u8 id;
-
-	spin_lock_irqsave(&dibs_clients_lock, flags);
-	spin_lock(&dibs->lock);
-	if (idx >= core->max_dmbs) {
-		ret = -EINVAL;
-	} else {
-		id = dibs->dmb_clientid_arr[idx];
-		if (id == NO_DIBS_CLIENT) {
-			ret = -ENOENT;
-		} else {
-			WRITE_ONCE(dibs->dmb_clientid_arr[idx], NO_DIBS_CLIENT);
-			dibs_uncount_dmb(dibs, id);
-		}
-	}
-	spin_unlock(&dibs->lock);
-	spin_unlock_irqrestore(&dibs_clients_lock, flags);
-	return ret;
+	/* Pairs with smp_store_release() in dibs_dev_add(). */
+	if (idx >= smp_load_acquire(&to_core_dev(dibs)->max_dmbs))
+		return -EINVAL;
+	if (dibs_owner_take(&dibs->dmb_clientid_arr[idx]) == NO_DIBS_CLIENT)
+		return -ENOENT;
+	return 0;
 }
 EXPORT_SYMBOL_GPL(dibs_dmb_clear_owner);
 

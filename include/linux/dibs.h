@@ -419,11 +419,12 @@ enum dibs_stat {
  * @drv_priv: the driver's private data.
  * @priv: per-client private data, indexed by &dibs_client.id; use
  *	dibs_set_priv() and dibs_get_priv().
- * @lock: protects @dmb_clientid_arr and @subs against concurrent writers.
+ * @lock: serialises the core's writers of @subs and of the device's state.
  *	Taken with interrupts disabled; never held across a callback.
  * @dmb_clientid_arr: id of the client owning each DMB index, or
- *	%NO_DIBS_CLIENT; max_dmbs() entries. Written only by the core, read
- *	locklessly by its dispatch helpers, freed only with the device.
+ *	%NO_DIBS_CLIENT; max_dmbs() entries. Written only by the core, with
+ *	cmpxchg() (see dibs_dmb_set_owner()), read locklessly by its dispatch
+ *	helpers, freed only with the device.
  * @subs: the clients attached to the device, indexed by client id; NULL
  *	where none. Written only by the core, under @lock.
  *
@@ -437,7 +438,7 @@ struct dibs_dev {
 	uuid_t gid;
 	void *drv_priv;
 	void *priv[MAX_DIBS_CLIENTS];
-	spinlock_t lock;	/* serialises writers of the next two fields */
+	spinlock_t lock;	/* serialises the core's writers of subs */
 	u8 *dmb_clientid_arr;
 	struct dibs_client *subs[MAX_DIBS_CLIENTS];
 };

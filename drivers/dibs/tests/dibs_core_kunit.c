@@ -1007,7 +1007,7 @@ static void dibs_test_set_owner_rejects_bad_input(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, 0, tc_register(test, b));
 	KUNIT_EXPECT_EQ(test, -EBUSY, dibs_dmb_set_owner(dibs, 4, &b->client));
 
-	/* DMB 4 still belongs to a, and a still counts as owning one. */
+	/* DMB 4 still belongs to a. */
 	KUNIT_EXPECT_EQ(test, 0, dibs_handle_irq(dibs, 4, 1));
 	KUNIT_EXPECT_EQ(test, 1, atomic_read(&a->irq_calls));
 	KUNIT_EXPECT_EQ(test, 0, atomic_read(&b->irq_calls));
@@ -1036,8 +1036,7 @@ static void dibs_test_clear_owner_rejects_bad_input(struct kunit *test)
 /*
  * Drivers written for the published header write the owner table
  * themselves. The core must survive any value there: no access outside its
- * client table (KASAN), no dispatch to a slot nobody holds, no count going
- * below zero.
+ * client table (KASAN), no dispatch to a slot nobody holds.
  */
 static void dibs_test_driver_written_owner_ids(struct kunit *test)
 {
@@ -1056,12 +1055,12 @@ static void dibs_test_driver_written_owner_ids(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, dibs_handle_irq(dibs, 4, 1));
 	KUNIT_EXPECT_EQ(test, 1, atomic_read(&tc->irq_calls));
 
-	/* Clearing them works, and charges nothing to anybody. */
+	/* Clearing them works. */
 	KUNIT_EXPECT_EQ(test, 0, dibs_dmb_clear_owner(dibs, 3));
 	KUNIT_EXPECT_EQ(test, 0, dibs_dmb_clear_owner(dibs, 4));
 	KUNIT_EXPECT_EQ(test, -ENOENT, dibs_dmb_clear_owner(dibs, 4));
 
-	/* A DMB the client really owns is still counted and disowned. */
+	/* A DMB the client really owns is still taken away from it. */
 	KUNIT_ASSERT_EQ(test, 0, dibs_dmb_set_owner(dibs, 4, &tc->client));
 	tc->keep_dmbs = true;
 	KUNIT_EXPECT_EQ(test, 0, dibs_unregister_client(&tc->client));
@@ -1260,6 +1259,111 @@ static void dibs_test_race_dispatch_vs_dev_del(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, atomic_read(&tc->late_calls));
 	KUNIT_EXPECT_GT(test, atomic_read(&tc->irq_calls), 0);
 	KUNIT_EXPECT_GT(test, atomic_read(&tc->event_calls), 0);
+}
+
+/* Indices the owner racers share, so that they also race each other. */
+#define OWNER_RACE_IDXS		4
+
+struct owner_race {
+	struct dibs_dev *dibs;
+	struct dibs_client *client;
+	atomic_t gen;		/* odd while the client is unregistered */
+	atomic_t claims;	/* set_owner() succeeded */
+	atomic_t refusals;	/* set_owner() refused a closing or gone client */
+	atomic_t taken;		/* clear_owner() found the owner taken away */
+	atomic_t wrong;		/* anything the core does not promise */
+};
+
+static int owner_racer(void *data)
+{
+	struct owner_race *r = data;
+	unsigned int idx = 0;
+	int gen, ret;
+
+	while (!kthread_should_stop()) {
+		idx = (idx + 1) % OWNER_RACE_IDXS;
+		gen = atomic_read_acquire(&r->gen);
+		ret = dibs_dmb_set_owner(r->dibs, idx, r->client);
+		smp_rmb();	/* the owner's checks before the generation */
+		if (!ret) {
+			atomic_inc(&r->claims);
+			/* The whole call ran while the client was gone. */
+			if (gen % 2 && gen == atomic_read(&r->gen))
+				atomic_inc(&r->wrong);
+			ret = dibs_dmb_clear_owner(r->dibs, idx);
+			if (ret == -ENOENT)
+				atomic_inc(&r->taken);
+			else if (ret)
+				atomic_inc(&r->wrong);
+		} else if (ret == -ESHUTDOWN || ret == -EINVAL) {
+			atomic_inc(&r->refusals);
+		} else if (ret != -EBUSY) {
+			atomic_inc(&r->wrong);
+		}
+		cond_resched();
+	}
+	return 0;
+}
+
+/* Wait until @counter has grown by @n, but never more than 1 s. */
+static void owner_race_wait(atomic_t *counter, int n)
+{
+	int goal = atomic_read(counter) + n;
+	unsigned long deadline = jiffies + HZ;
+
+	while (atomic_read(counter) < goal && time_before(jiffies, deadline))
+		usleep_range(50, 100);
+}
+
+/*
+ * Threads claim and release DMB indices for a client while it is
+ * unregistered, again and again. The owner table takes no lock, so each
+ * claim must either come before the client's closing mark, and then be
+ * released by its thread or taken away by dibs_unregister_client(), or be
+ * refused; once dibs_unregister_client() has returned, the table holds
+ * nothing of the client and every claim is refused.
+ */
+static void dibs_test_race_set_owner_vs_client_unregister(struct kunit *test)
+{
+	struct task_struct *threads[RACE_THREADS];
+	struct test_client *tc = &test_clients[0];
+	struct owner_race r = { .client = &tc->client };
+	unsigned int idx, left = 0;
+	int i, round;
+
+	r.dibs = fake_dev_add(test, "fake0", 1);
+	KUNIT_ASSERT_EQ(test, 0, tc_register(test, tc));
+	for (i = 0; i < RACE_THREADS; i++) {
+		threads[i] = kthread_run(owner_racer, &r, "dibs-owner-%d", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(threads[i]));
+	}
+
+	for (round = 0; round < RACE_ROUNDS * stress_factor; round++) {
+		owner_race_wait(&r.claims, 2 * RACE_THREADS);
+		if (dibs_unregister_client(&tc->client))
+			break;
+		/* Fully ordered, as value-returning atomics are. */
+		atomic_inc_return(&r.gen);
+		for (idx = 0; idx < OWNER_RACE_IDXS; idx++)
+			if (READ_ONCE(r.dibs->dmb_clientid_arr[idx]) !=
+			    NO_DIBS_CLIENT)
+				left++;
+		owner_race_wait(&r.refusals, RACE_THREADS);
+		atomic_inc_return(&r.gen);
+		if (tc_register(test, tc))
+			break;
+	}
+	for (i = 0; i < RACE_THREADS; i++)
+		kthread_stop(threads[i]);
+
+	KUNIT_EXPECT_EQ(test, RACE_ROUNDS * stress_factor, round);
+	KUNIT_EXPECT_EQ(test, 0, left);
+	KUNIT_EXPECT_EQ(test, 0, atomic_read(&r.wrong));
+	KUNIT_EXPECT_GT(test, atomic_read(&r.claims), 0);
+	KUNIT_EXPECT_GT(test, atomic_read(&r.refusals), 0);
+	/* Each thread holds at most one index when its client goes. */
+	KUNIT_EXPECT_LE(test, atomic_read(&r.taken),
+			RACE_THREADS * RACE_ROUNDS * stress_factor);
 }
 
 static void dibs_test_idx_pool_free(void *data)
@@ -1855,6 +1959,7 @@ static struct kunit_case dibs_core_test_cases[] = {
 	KUNIT_CASE(dibs_test_trace_data_path),
 	KUNIT_CASE_SLOW(dibs_test_race_dispatch_vs_client_unregister),
 	KUNIT_CASE_SLOW(dibs_test_race_dispatch_vs_dev_del),
+	KUNIT_CASE_SLOW(dibs_test_race_set_owner_vs_client_unregister),
 	{}
 };
 
