@@ -171,6 +171,9 @@ struct dibs_lo_dmb {
  * @token_key: the random key of the device's tokens; see
  *	dibs_lo_new_token().
  * @tokens: number of tokens issued; under @lock.
+ * @spare: the descriptor of the DMB freed last, for the next one, or NULL;
+ *	under @lock. Clients register and unregister DMBs in turn, and this
+ *	saves a round trip through the slab allocator each time.
  * @zero_copy: attach_dmb() is supported; fixed at creation.
  */
 struct dibs_lo_dev {
@@ -185,6 +188,7 @@ struct dibs_lo_dev {
 	atomic_t *signals;
 	siphash_key_t token_key;
 	u64 tokens;
+	struct dibs_lo_dmb *spare;
 };
 
 static bool zero_copy = true;
@@ -266,12 +270,34 @@ static void dibs_lo_dmb_free_rcu(struct rcu_head *head)
 	kfree(dmb);
 }
 
+/* A descriptor for a new DMB, contents undefined; under the lock. */
+static struct dibs_lo_dmb *dibs_lo_dmb_alloc(struct dibs_lo_dev *ldev)
+{
+	struct dibs_lo_dmb *dmb = ldev->spare;
+
+	lockdep_assert_held(&ldev->lock);
+	if (!dmb)
+		return kmalloc_obj(*dmb);
+	ldev->spare = NULL;
+	return dmb;
+}
+
+/* Free @dmb, a descriptor no move can reach; under the lock. */
+static void dibs_lo_dmb_free(struct dibs_lo_dev *ldev, struct dibs_lo_dmb *dmb)
+{
+	lockdep_assert_held(&ldev->lock);
+	if (ldev->spare)
+		kfree(dmb);
+	else
+		ldev->spare = dmb;
+}
+
 /*
- * Free @dmb once nobody can reach it; under &dibs_lo_dev.lock. It goes
- * at once unless a move is still using it, and then after an RCU grace
- * period, which ends that move.
+ * Free @dmb and its memory once nobody can reach it; under the lock. It
+ * goes at once unless a move is still using it, and then after an RCU
+ * grace period, which ends that move.
  */
-static void dibs_lo_dmb_put(struct dibs_lo_dmb *dmb)
+static void dibs_lo_dmb_put(struct dibs_lo_dev *ldev, struct dibs_lo_dmb *dmb)
 {
 	if (dmb->registered || dmb->attached)
 		return;
@@ -280,7 +306,7 @@ static void dibs_lo_dmb_put(struct dibs_lo_dmb *dmb)
 		return;
 	}
 	folio_put(virt_to_folio(dmb->cpu_addr));
-	kfree(dmb);
+	dibs_lo_dmb_free(ldev, dmb);
 }
 
 /* The DMB index that @token names; it may be out of range. */
@@ -336,48 +362,49 @@ static int dibs_lo_register_dmb(struct dibs_dev *dibs, struct dibs_dmb *desc,
 	if (!uuid_equal(&desc->rgid, &dibs->gid))
 		return -ENETUNREACH;
 
-	dmb = kzalloc_obj(*dmb);
-	if (!dmb)
-		return -ENOMEM;
-	dmb->len = desc->dmb_len;
 	folio = folio_alloc(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN |
-			    __GFP_NORETRY, get_order(dmb->len));
-	if (!folio) {
-		ret = -ENOMEM;
-		goto err_free_dmb;
-	}
-	dmb->cpu_addr = folio_address(folio);
+			    __GFP_NORETRY, get_order(desc->dmb_len));
+	if (!folio)
+		return -ENOMEM;
 
 	mutex_lock(&ldev->lock);
+	dmb = dibs_lo_dmb_alloc(ldev);
+	if (!dmb) {
+		ret = -ENOMEM;
+		goto err_unlock;
+	}
 	idx = dibs_idx_reserve(&ldev->idx, desc->idx);
 	if (idx < 0) {
 		ret = idx;
-		goto err_unlock;
+		goto err_free_dmb;
 	}
 	ret = dibs_dmb_set_owner(dibs, idx, client);
 	if (ret)
 		goto err_release_idx;
 
-	dmb->idx = idx;
 	dmb->token = dibs_lo_new_token(ldev, idx);
+	dmb->cpu_addr = folio_address(folio);
+	dmb->len = desc->dmb_len;
+	dmb->idx = idx;
 	dmb->registered = true;
+	dmb->attached = 0;
 	rcu_assign_pointer(ldev->dmbs[idx], dmb);
-	mutex_unlock(&ldev->lock);
-
 	desc->idx = idx;
 	desc->dmb_tok = dmb->token;
 	desc->cpu_addr = dmb->cpu_addr;
 	desc->dma_addr = DIBS_DMA_ADDR_NONE;
+	mutex_unlock(&ldev->lock);
+
 	dibs_dmb_registered(dibs, desc, client);
 	return 0;
 
 err_release_idx:
 	dibs_idx_release(&ldev->idx, idx);
+err_free_dmb:
+	dibs_lo_dmb_free(ldev, dmb);
 err_unlock:
 	mutex_unlock(&ldev->lock);
 	folio_put(folio);
-err_free_dmb:
-	kfree(dmb);
 	return ret;
 }
 
@@ -393,7 +420,7 @@ static void dibs_lo_unpublish(struct dibs_lo_dev *ldev, struct dibs_lo_dmb *dmb)
 	dmb->registered = false;
 	if (dmb->attached)
 		list_add(&dmb->orphan, &ldev->orphans);
-	dibs_lo_dmb_put(dmb);
+	dibs_lo_dmb_put(ldev, dmb);
 }
 
 static int dibs_lo_unregister_dmb(struct dibs_dev *dibs, struct dibs_dmb *desc)
@@ -573,7 +600,7 @@ static int dibs_lo_detach_dmb(struct dibs_dev *dibs, u64 token)
 	if (dmb) {
 		if (!--dmb->attached && !dmb->registered)
 			list_del(&dmb->orphan);
-		dibs_lo_dmb_put(dmb);
+		dibs_lo_dmb_put(ldev, dmb);
 		dibs_dmb_detached(dibs, token);
 	} else {
 		ret = -ENOENT;
@@ -621,6 +648,7 @@ static struct dibs_lo_dev *dibs_lo_lookup(const char *name)
 static void dibs_lo_dev_free(struct dibs_lo_dev *ldev)
 {
 	dibs_idx_pool_destroy(&ldev->idx);
+	kfree(ldev->spare);
 	kvfree(ldev->signals);
 	kvfree(ldev->dmbs);
 	mutex_destroy(&ldev->lock);
