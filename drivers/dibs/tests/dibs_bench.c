@@ -58,8 +58,8 @@
  * Method: all variants of one row are timed in the same run, batch by
  * batch, interleaved, after one untimed warm-up batch each, so that
  * frequency changes and cache state hit all of them alike. The reference of
- * a copy is memcpy() between two buffers from alloc_pages_exact(), the
- * allocator the loopback device uses for DMBs. Batches of data moves run
+ * a copy is memcpy() between two buffers from alloc_pages_exact(), page
+ * memory as the loopback device's DMBs are. Batches of data moves run
  * with preemption disabled, so that they stay on one CPU, but with
  * interrupts enabled, as a real client runs: an interrupt that hits a
  * batch shows in the maximum, and ratios use the medians. Registering and
@@ -367,7 +367,8 @@ static void bench_fill(u8 *buf, unsigned int size, u8 seed)
 static int bench_register(struct dibs_dev *dibs, struct dibs_dmb *dmb,
 			  unsigned int size)
 {
-	memset(dmb, 0, sizeof(*dmb));
+	/* What register_dmb() reads; it fills in the rest. */
+	dmb->idx = 0;
 	dmb->dmb_len = size;
 	dmb->rgid = dibs->gid;
 	return dibs->ops->register_dmb(dibs, dmb, &bench_client);
