@@ -174,7 +174,14 @@ build_modules() {
 	fi
 	rm -rf "$work/modules"
 	mkdir -p "$work/modules"
-	find "$src" -name '*.ko' -exec cp {} "$work/modules/" \;
+	# What this build made, not every .ko in the copy: the rsync above
+	# keeps build products, so a module whose source moved would leave
+	# its old .ko behind, to be loaded instead of the new one.
+	local ko
+	while read -r ko; do
+		case $ko in /*) ;; *) ko=$src/$ko ;; esac
+		cp "${ko%.o}.ko" "$work/modules/" || die "no module for $ko"
+	done < "$src/modules.order"
 }
 
 # The modules of a kernel we built, installed with their depmod data.
