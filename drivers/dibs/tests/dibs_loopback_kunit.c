@@ -760,6 +760,33 @@ static void dibs_lo_test_index_drains_before_reuse(struct kunit *test)
 }
 
 /*
+ * The next DMB may get the descriptor of the one unregistered before it:
+ * the old token must still name nothing, and the new DMB stay untouched.
+ */
+static void dibs_lo_test_stale_token_misses_next_dmb(struct kunit *test)
+{
+	struct dibs_dev *dibs = lo_test_setup(test);
+	struct lo_test_dmb *a, *b;
+	struct dibs_dmb stale;
+
+	a = lo_test_register_ok(test, dibs, 64);
+	stale = a->dmb;
+	KUNIT_ASSERT_EQ(test, 0, lo_test_release(a));
+	b = lo_test_register_ok(test, dibs, 64);
+
+	KUNIT_EXPECT_EQ(test, -ENOENT,
+			dibs->ops->move_data(dibs, stale.dmb_tok, 0, true, 0,
+					     "x", 1));
+	KUNIT_EXPECT_EQ(test, -ENOENT, dibs->ops->attach_dmb(dibs, &stale));
+	KUNIT_EXPECT_EQ(test, -ENOENT, dibs->ops->unregister_dmb(dibs, &stale));
+	KUNIT_EXPECT_TRUE(test, mem_is(b->dmb.cpu_addr, 0, 64));
+	KUNIT_EXPECT_EQ(test, 1, lo_test_in_use(dibs));
+	KUNIT_EXPECT_EQ(test, 0,
+			dibs->ops->move_data(dibs, b->dmb.dmb_tok, 0, false, 0,
+					     "x", 1));
+}
+
+/*
  * The memory of an unregistered DMB is freed at once: a client that
  * registers and unregisters DMBs does not wait for grace periods.
  */
@@ -1642,6 +1669,7 @@ static struct kunit_case dibs_lo_test_cases[] = {
 	KUNIT_CASE(dibs_lo_test_unregister_rejects_bad_token),
 	KUNIT_CASE(dibs_lo_test_index_reuse_is_zeroed),
 	KUNIT_CASE(dibs_lo_test_index_drains_before_reuse),
+	KUNIT_CASE(dibs_lo_test_stale_token_misses_next_dmb),
 	KUNIT_CASE(dibs_lo_test_memory_freed_at_once),
 	KUNIT_CASE(dibs_lo_test_memory_kept_while_written),
 	KUNIT_CASE(dibs_lo_test_move_data_lands),
