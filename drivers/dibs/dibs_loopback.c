@@ -50,15 +50,15 @@
  * guessable, and move_data() finds its DMB with one array lookup under RCU:
  * the data path takes no lock and allocates nothing.
  *
- * An unregistered DMB, its memory and its descriptor, is freed at once,
- * unless a move_data() is copying into it at that moment: every copy names
- * the DMB it writes in a per-CPU hazard slot while it runs, and a DMB that
- * a slot names is freed only after an RCU grace period. So a concurrent
- * move_data() never writes into freed memory, and a client that registers
- * and unregisters DMBs in quick succession gets the same, still cached
- * memory back instead of waiting for grace periods. This costs each move
- * one full memory barrier, and each unregistration a look at four slots
- * per possible CPU.
+ * An unregistered DMB's memory is freed at once (and its descriptor too, or
+ * kept for the device's next DMB), unless a move_data() is copying into it
+ * at that moment: every copy names the DMB it writes in a per-CPU hazard
+ * slot while it runs, and a DMB that a slot names is freed only after an
+ * RCU grace period. So a concurrent move_data() never writes into freed
+ * memory, and a client that registers and unregisters DMBs in quick
+ * succession gets the same, still cached memory back instead of waiting for
+ * grace periods. This costs each move one full memory barrier, and each
+ * unregistration a look at four slots per possible CPU.
  *
  * A move with the signal flag calls the owner's handle_irq() synchronously,
  * with bit ``idx`` (counted from the least significant bit) of the mask set
@@ -90,8 +90,8 @@
  * - register_dmb(): ``-EINVAL`` for a length of 0 or above 1 MiB or a
  *   requested index out of range, ``-EBUSY`` if the requested index is
  *   taken, ``-ENOSPC`` if all indices are in use, ``-ENETUNREACH`` if the
- *   remote GID is not the device's own, ``-ENOMEM``; nothing is allocated
- *   on error;
+ *   remote GID is not the device's own, ``-ENOMEM``; on error nothing
+ *   stays allocated but, at most, the descriptor kept for the next DMB;
  * - unregister_dmb(), attach_dmb(), detach_dmb(): ``-ENOENT`` for a token
  *   that names no DMB of the device (never issued, unregistered, or of
  *   another device), and for detach_dmb() also one with no mapping left;

@@ -1148,14 +1148,20 @@ static void race_set_target(struct race_ctx *ctx, struct dibs_dev *dibs)
 	spin_unlock(&ctx->lock);
 }
 
-/* Let the dispatchers run a few rounds, but never wait more than 1 s. */
-static void race_let_run(struct race_ctx *ctx)
+/* Wait until @counter has grown by @n, but never more than 1 s. */
+static void race_wait(atomic_t *counter, int n)
 {
-	int goal = atomic_read(&ctx->rounds) + RACE_THREADS;
+	int goal = atomic_read(counter) + n;
 	unsigned long deadline = jiffies + HZ;
 
-	while (atomic_read(&ctx->rounds) < goal && time_before(jiffies, deadline))
+	while (atomic_read(counter) < goal && time_before(jiffies, deadline))
 		usleep_range(50, 100);
+}
+
+/* Let the dispatchers run a few rounds. */
+static void race_let_run(struct race_ctx *ctx)
+{
+	race_wait(&ctx->rounds, RACE_THREADS);
 }
 
 static void race_start(struct kunit *test, struct race_ctx *ctx,
@@ -1305,16 +1311,6 @@ static int owner_racer(void *data)
 	return 0;
 }
 
-/* Wait until @counter has grown by @n, but never more than 1 s. */
-static void owner_race_wait(atomic_t *counter, int n)
-{
-	int goal = atomic_read(counter) + n;
-	unsigned long deadline = jiffies + HZ;
-
-	while (atomic_read(counter) < goal && time_before(jiffies, deadline))
-		usleep_range(50, 100);
-}
-
 /*
  * Threads claim and release DMB indices for a client while it is
  * unregistered, again and again. The owner table takes no lock, so each
@@ -1339,7 +1335,7 @@ static void dibs_test_race_set_owner_vs_client_unregister(struct kunit *test)
 	}
 
 	for (round = 0; round < RACE_ROUNDS * stress_factor; round++) {
-		owner_race_wait(&r.claims, 2 * RACE_THREADS);
+		race_wait(&r.claims, 2 * RACE_THREADS);
 		if (dibs_unregister_client(&tc->client))
 			break;
 		/* Fully ordered, as value-returning atomics are. */
@@ -1348,7 +1344,7 @@ static void dibs_test_race_set_owner_vs_client_unregister(struct kunit *test)
 			if (READ_ONCE(r.dibs->dmb_clientid_arr[idx]) !=
 			    NO_DIBS_CLIENT)
 				left++;
-		owner_race_wait(&r.refusals, RACE_THREADS);
+		race_wait(&r.refusals, RACE_THREADS);
 		atomic_inc_return(&r.gen);
 		if (tc_register(test, tc))
 			break;
